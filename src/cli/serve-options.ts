@@ -1,0 +1,162 @@
+import { FlagError, type FlagSpec, type FlagValues, parseFlags } from "./flags.ts";
+
+export type ControlMode = "none" | "explicit" | "poll";
+
+export interface ServeOptions {
+  modelRepositories: string[];
+  httpPort: number;
+  httpAddress: string;
+  allowHttp: boolean;
+  grpcPort: number;
+  allowGrpc: boolean;
+  metricsPort: number;
+  metricsAddress: string;
+  allowMetrics: boolean;
+  controlMode: ControlMode;
+  loadModels: string[];
+  repositoryPollSecs: number;
+  autoCompleteConfig: boolean;
+  strictReadiness: boolean;
+  exitOnError: boolean;
+  exitTimeoutSecs: number;
+  logVerbose: number;
+  serverId: string;
+  httpMaxInputSize: number;
+  defaultMaxBatchSize: number;
+  counterLatencies: boolean;
+  histogramLatencies: boolean;
+}
+
+export const SERVE_FLAGS: readonly FlagSpec[] = [
+  {
+    name: "model-repository",
+    kind: "list",
+    aliases: ["model-store"],
+    help: "model repository path (repeatable)",
+  },
+  { name: "http-port", kind: "integer", help: "v2 HTTP/REST port (default 8000)" },
+  { name: "http-address", kind: "string", help: "address HTTP listens on (default 0.0.0.0)" },
+  { name: "allow-http", kind: "boolean", help: "serve HTTP/REST (default true)" },
+  { name: "grpc-port", kind: "integer", help: "gRPC port (default 8001)" },
+  { name: "allow-grpc", kind: "boolean", help: "serve gRPC (default true)" },
+  { name: "metrics-port", kind: "integer", help: "Prometheus metrics port (default 8002)" },
+  { name: "metrics-address", kind: "string", help: "address metrics listen on (default: --http-address)" },
+  { name: "allow-metrics", kind: "boolean", help: "serve /metrics (default true)" },
+  {
+    name: "model-control-mode",
+    kind: "string",
+    choices: ["none", "explicit", "poll"],
+    help: "how models are loaded (default none)",
+  },
+  { name: "load-model", kind: "list", help: "model to load at start in explicit mode (repeatable, * = all)" },
+  { name: "repository-poll-secs", kind: "integer", help: "poll interval in poll mode (default 15)" },
+  {
+    name: "strict-model-config",
+    kind: "boolean",
+    help: "deprecated: true = no auto-complete (default false)",
+  },
+  {
+    name: "disable-auto-complete-config",
+    kind: "boolean",
+    help: "do not complete configs from the model file",
+  },
+  { name: "strict-readiness", kind: "boolean", help: "ready only when every model is ready (default true)" },
+  { name: "exit-on-error", kind: "boolean", help: "exit if a model fails to load at start (default false)" },
+  {
+    name: "exit-timeout-secs",
+    kind: "integer",
+    help: "longest wait for in-flight work at shutdown (default 30)",
+  },
+  { name: "log-verbose", kind: "integer", help: "verbose log level, 0 = off (default 0)" },
+  { name: "id", kind: "string", help: "server name in metadata (default ferry)" },
+  { name: "http-max-input-size", kind: "integer", help: "largest request body in bytes (default 67108864)" },
+  {
+    name: "backend-config",
+    kind: "list",
+    help: "[<backend>,]<setting>=<value>, e.g. default-max-batch-size=8",
+  },
+  { name: "metrics-config", kind: "list", help: "counter_latencies=<bool> or histogram_latencies=<bool>" },
+  { name: "help", kind: "boolean", help: "print this help" },
+];
+
+/** Turns parsed flags into checked options, with tritonserver's defaults. */
+export function serveOptions(argv: readonly string[]): ServeOptions | "help" {
+  const values = parseFlags(argv, SERVE_FLAGS);
+  if (values.get("help") === true) return "help";
+  const get = <T>(name: string, fallback: T): T => (values.has(name) ? (values.get(name) as T) : fallback);
+  const controlMode = get<ControlMode>("model-control-mode", "none");
+  const loadModels = get<string[]>("load-model", []);
+  const repositories = get<string[]>("model-repository", []);
+  if (repositories.length === 0) throw new FlagError("--model-repository is required");
+  if (loadModels.length > 0 && controlMode !== "explicit") {
+    throw new FlagError("--load-model needs --model-control-mode=explicit");
+  }
+  if (loadModels.includes("*") && loadModels.length > 1)
+    throw new FlagError("--load-model=* must be the only --load-model");
+  const httpAddress = get("http-address", "0.0.0.0");
+  const options: ServeOptions = {
+    modelRepositories: repositories,
+    httpPort: port(values, "http-port", 8000),
+    httpAddress,
+    allowHttp: get("allow-http", true),
+    grpcPort: port(values, "grpc-port", 8001),
+    allowGrpc: get("allow-grpc", true),
+    metricsPort: port(values, "metrics-port", 8002),
+    metricsAddress: get("metrics-address", httpAddress),
+    allowMetrics: get("allow-metrics", true),
+    controlMode,
+    loadModels,
+    repositoryPollSecs: atLeast(values, "repository-poll-secs", 15, 0),
+    autoCompleteConfig: !(get("strict-model-config", false) || get("disable-auto-complete-config", false)),
+    strictReadiness: get("strict-readiness", true),
+    exitOnError: get("exit-on-error", false),
+    exitTimeoutSecs: atLeast(values, "exit-timeout-secs", 30, 0),
+    logVerbose: atLeast(values, "log-verbose", 0, 0),
+    serverId: get("id", "ferry"),
+    httpMaxInputSize: atLeast(values, "http-max-input-size", 64 * 1024 * 1024, 1),
+    defaultMaxBatchSize: 4,
+    counterLatencies: true,
+    histogramLatencies: true,
+  };
+  for (const setting of get<string[]>("backend-config", [])) applyBackendConfig(options, setting);
+  for (const setting of get<string[]>("metrics-config", [])) applyMetricsConfig(options, setting);
+  return options;
+}
+
+function port(values: FlagValues, name: string, fallback: number): number {
+  const value = (values.get(name) as number | undefined) ?? fallback;
+  if (value < 0 || value > 65_535)
+    throw new FlagError(`flag '--${name}' must be a port in [0, 65535], got ${value}`);
+  return value;
+}
+
+function atLeast(values: FlagValues, name: string, fallback: number, min: number): number {
+  const value = (values.get(name) as number | undefined) ?? fallback;
+  if (value < min) throw new FlagError(`flag '--${name}' must be >= ${min}, got ${value}`);
+  return value;
+}
+
+function applyBackendConfig(options: ServeOptions, setting: string): void {
+  const match = /^(?:([a-z_]+),)?([a-z-]+)=(.*)$/.exec(setting);
+  if (!match) throw new FlagError(`--backend-config expects [<backend>,]<setting>=<value>, got '${setting}'`);
+  const [, backend, key, value] = match;
+  if (backend !== undefined && backend !== "onnxruntime")
+    throw new FlagError(`--backend-config: unknown backend '${backend}'`);
+  if (key !== "default-max-batch-size") throw new FlagError(`--backend-config: unknown setting '${key}'`);
+  if (!/^[0-9]+$/.test(value ?? ""))
+    throw new FlagError(`--backend-config: default-max-batch-size must be an integer, got '${value}'`);
+  options.defaultMaxBatchSize = Number(value);
+}
+
+function applyMetricsConfig(options: ServeOptions, setting: string): void {
+  const match = /^([a-z_]+)=(true|false)$/.exec(setting);
+  const key = match?.[1];
+  if (!match || (key !== "counter_latencies" && key !== "histogram_latencies")) {
+    throw new FlagError(
+      `--metrics-config expects counter_latencies=<bool> or histogram_latencies=<bool>, got '${setting}'`,
+    );
+  }
+  const enabled = match[2] === "true";
+  if (key === "counter_latencies") options.counterLatencies = enabled;
+  else options.histogramLatencies = enabled;
+}

@@ -1,0 +1,56 @@
+import { elementCount, type Tensor } from "./tensor.ts";
+
+/**
+ * Splits a batched tensor back into one tensor per request along dim 0.
+ * Numeric data is split by subarray views, not copied.
+ */
+export function splitAlongBatch(tensor: Tensor, sizes: readonly number[]): Tensor[] {
+  if (sizes.length === 1) return [tensor];
+  const perRow = elementCount(tensor.shape.slice(1));
+  const parts: Tensor[] = [];
+  let row = 0;
+  for (const size of sizes) {
+    const start = row * perRow;
+    const end = (row + size) * perRow;
+    const data = subarrayOf(tensor.data, start, end);
+    parts.push({
+      name: tensor.name,
+      datatype: tensor.datatype,
+      shape: [size, ...tensor.shape.slice(1)],
+      data,
+    });
+    row += size;
+  }
+  return parts;
+}
+
+function subarrayOf(data: Tensor["data"], start: number, end: number): Tensor["data"] {
+  return Array.isArray(data) ? data.slice(start, end) : data.subarray(start, end);
+}
+
+/** Joins the same input of several requests along dim 0 with one copy into one buffer. */
+export function concatAlongBatch(parts: readonly Tensor[]): Tensor {
+  const first = parts[0];
+  if (!first) throw new Error("concatAlongBatch needs at least one tensor");
+  if (parts.length === 1) return first;
+  let rows = 0;
+  for (const part of parts) rows += part.shape[0] ?? 0;
+  const shape = [rows, ...first.shape.slice(1)];
+  if (Array.isArray(first.data)) {
+    const elements: Uint8Array[] = [];
+    for (const part of parts) elements.push(...(part.data as Uint8Array[]));
+    return { name: first.name, datatype: first.datatype, shape, data: elements };
+  }
+  const ArrayType = first.data.constructor as new (length: number) => typeof first.data;
+  let total = 0;
+  for (const part of parts) total += part.data.length;
+  const joined = new ArrayType(total) as Exclude<Tensor["data"], Uint8Array[]>;
+  let offset = 0;
+  for (const part of parts) {
+    const data = part.data as typeof joined;
+    // biome-ignore lint/suspicious/noExplicitAny: every numeric typed array has set(); the union defeats TS here
+    (joined as any).set(data, offset);
+    offset += data.length;
+  }
+  return { name: first.name, datatype: first.datatype, shape, data: joined };
+}

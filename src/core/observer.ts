@@ -1,0 +1,27 @@
+import type { StageClock } from "./stage-clock.ts";
+
+/** Why a request failed, as Triton's `nv_inference_request_failure{reason}` counts it. */
+export type FailureReason = "REJECTED" | "CANCELED" | "BACKEND" | "OTHER";
+
+/**
+ * What the request path reports as it happens. Metrics and statistics both
+ * listen here, so neither is computed by a protocol adapter.
+ */
+export interface InferenceObserver {
+  /** A request entered the scheduler queue (pending +1). */
+  queued(): void;
+  /** A queued request left the queue, executed or not (pending -1). */
+  dequeued(): void;
+  /** One model execution of `batchSize` elements carried `clocks.length` requests. */
+  executed(batchSize: number, clocks: readonly StageClock[]): void;
+  succeeded(batchSize: number, clock: StageClock): void;
+  failed(reason: FailureReason, clock: StageClock): void;
+}
+
+export const silentObserver: InferenceObserver = {
+  queued() {},
+  dequeued() {},
+  executed() {},
+  succeeded() {},
+  failed() {},
+};

@@ -1,0 +1,10 @@
+/**
+ * The protocol extensions reported in server metadata: exactly the ones
+ * this server implements, in tritonserver's order.
+ */
+export const EXTENSIONS: string[] = [
+  "classification",
+  "model_configuration",
+  "binary_tensor_data",
+  "parameters",
+];

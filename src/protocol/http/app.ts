@@ -1,0 +1,115 @@
+import { Elysia } from "elysia";
+import { configToJson } from "../../config/json.ts";
+import { FerryError } from "../../core/errors.ts";
+import type { InferenceService } from "../service.ts";
+import { readBody } from "./body.ts";
+import { compressIfAccepted } from "./compression.ts";
+import { decodeInferRequest, HEADER_LENGTH } from "./infer-request.ts";
+import { encodeInferResponse, serverTiming } from "./infer-response.ts";
+import { errorResponse, jsonError } from "./status.ts";
+
+export interface HttpOptions {
+  /** --http-max-input-size: largest request body accepted, in bytes (also after decompression). */
+  maxInputBytes: number;
+}
+
+const MODEL = "/v2/models/:model";
+const VERSIONED = "/v2/models/:model/versions/:version";
+
+/** Paths this server answers, for telling 405 (known path, wrong method) from 404. */
+const KNOWN_PATHS = [
+  /^\/v2\/?$/,
+  /^\/v2\/health\/(live|ready)$/,
+  /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?(\/(ready|config|infer))?$/,
+];
+
+/** The v2 REST adapter: decodes HTTP into InferenceService calls and encodes their answers. */
+export function createHttpApp(service: InferenceService, options: HttpOptions) {
+  const json = (body: unknown) => Response.json(body);
+
+  const app = new Elysia()
+    .onError(({ code, error, request }) => {
+      if (code === "NOT_FOUND") {
+        const path = new URL(request.url).pathname;
+        return KNOWN_PATHS.some((pattern) => pattern.test(path))
+          ? jsonError(405, "Method Not Allowed")
+          : jsonError(404, "Not Found");
+      }
+      if (code === "PARSE") return jsonError(400, `malformed request body: ${(error as Error).message}`);
+      return errorResponse(error);
+    })
+    .get("/v2/health/live", () => probe(() => service.serverLive()))
+    .get("/v2/health/ready", () => probe(() => service.serverReady()))
+    .get("/v2", () => json(service.serverMetadata()))
+    .get(MODEL, ({ params }) => guard(() => json(service.modelMetadata(params.model))))
+    .get(VERSIONED, ({ params }) => guard(() => json(service.modelMetadata(params.model, params.version))))
+    .get(`${MODEL}/ready`, ({ params }) => probe(() => service.modelReady(params.model)))
+    .get(`${VERSIONED}/ready`, ({ params }) => probe(() => service.modelReady(params.model, params.version)))
+    .get(`${MODEL}/config`, ({ params }) =>
+      guard(() => json(configToJson(service.modelConfig(params.model)))),
+    )
+    .get(`${VERSIONED}/config`, ({ params }) =>
+      guard(() => json(configToJson(service.modelConfig(params.model, params.version)))),
+    )
+    .post(`${MODEL}/infer`, ({ params, request }) => infer(service, options, request, params.model), {
+      parse: "none",
+    })
+    .post(
+      `${VERSIONED}/infer`,
+      ({ params, request }) => infer(service, options, request, params.model, params.version),
+      {
+        parse: "none",
+      },
+    );
+  return app;
+}
+
+/** Health answers carry their result in the status code only: 200 true, 400 false. */
+function probe(check: () => boolean): Response {
+  return guard(() => new Response(null, { status: check() ? 200 : 400 }));
+}
+
+function guard(answer: () => Response): Response {
+  try {
+    return answer();
+  } catch (error) {
+    return errorResponse(error);
+  }
+}
+
+async function infer(
+  service: InferenceService,
+  options: HttpOptions,
+  httpRequest: Request,
+  model: string,
+  version?: string,
+): Promise<Response> {
+  try {
+    if (version !== undefined && !/^[0-9]+$/.test(version)) {
+      throw new FerryError(
+        "INVALID_ARGUMENT",
+        "protocol",
+        `model version must be a number, got '${version}'`,
+      );
+    }
+    const body = await readBody(httpRequest, options.maxInputBytes);
+    const { request, binaryOutputs } = decodeInferRequest(body, httpRequest.headers.get(HEADER_LENGTH), {
+      model,
+      version,
+      signal: httpRequest.signal,
+      modelInterface: () => service.resolveModel(model, version).model,
+    });
+    const response = await service.infer(request);
+    const encoded = encodeInferResponse(response, binaryOutputs);
+    const headers: Record<string, string> = { "server-timing": serverTiming(request.timing) };
+    if (encoded.headerLength === undefined) {
+      headers["content-type"] = "application/json";
+    } else {
+      headers["content-type"] = "application/octet-stream";
+      headers[HEADER_LENGTH] = String(encoded.headerLength);
+    }
+    return compressIfAccepted(encoded.body, headers, httpRequest.headers.get("accept-encoding"));
+  } catch (error) {
+    return errorResponse(error);
+  }
+}

@@ -1,0 +1,256 @@
+import type { ModelInterface } from "../../backends/request-check.ts";
+import { type DataType, elementByteSize, isDataType } from "../../core/datatype.ts";
+import { invalidArgument } from "../../core/errors.ts";
+import type { InferRequest, RequestedOutput, Scalar } from "../../core/request.ts";
+import { StageClock } from "../../core/stage-clock.ts";
+import { elementCount, type Tensor } from "../../core/tensor.ts";
+import { decodeTensorBytes } from "../../core/wire-bytes.ts";
+import { applyReservedParameters } from "../request-parameters.ts";
+import { jsonToTensorData } from "./json-data.ts";
+
+export const HEADER_LENGTH = "inference-header-content-length";
+
+/** An InferRequest plus what only the HTTP encoder needs: which outputs go back as binary. */
+export interface HttpInferRequest {
+  request: InferRequest;
+  binaryOutputs: (name: string) => boolean;
+}
+
+export interface DecodeTarget {
+  model: string;
+  version?: string;
+  signal: AbortSignal;
+  /** Needed only for a raw binary body (Inference-Header-Content-Length: 0). */
+  modelInterface: () => ModelInterface;
+}
+
+/**
+ * A v2 infer body — JSON, or JSON header + binary chunks (binary tensor data
+ * extension), or a raw binary body for a single-input model — to an
+ * InferRequest. Binary chunks become typed-array views of the body.
+ */
+export function decodeInferRequest(
+  body: Uint8Array,
+  headerLength: string | null,
+  target: DecodeTarget,
+): HttpInferRequest {
+  const timing = new StageClock();
+  const jsonLength = parseHeaderLength(headerLength, body.byteLength);
+  if (jsonLength === 0) return decodeRawBinary(body, target, timing);
+  const header = parseJson(jsonLength === undefined ? body : body.subarray(0, jsonLength));
+  const binary = jsonLength === undefined ? new Uint8Array(0) : body.subarray(jsonLength);
+
+  const fields = asObject(header, "request body");
+  const parameters = scalarMap(fields.parameters, "request 'parameters'");
+  const request: InferRequest = {
+    model: target.model,
+    inputs: decodeInputs(fields.inputs, binary),
+    parameters,
+    signal: target.signal,
+    timing,
+  };
+  if (target.version !== undefined) request.version = target.version;
+  if (fields.id !== undefined) {
+    if (typeof fields.id !== "string") throw invalidArgument("protocol", "request 'id' must be a string");
+    if (fields.id !== "") request.id = fields.id;
+  }
+  const { outputs, binaryByName } = decodeOutputs(fields.outputs);
+  if (outputs) request.outputs = outputs;
+  const binaryDefault = parameters.binary_data_output;
+  if (binaryDefault !== undefined && typeof binaryDefault !== "boolean") {
+    throw invalidArgument("protocol", "parameter 'binary_data_output' must be a boolean");
+  }
+  delete parameters.binary_data_output;
+  applyReservedParameters(request);
+  return { request, binaryOutputs: (name) => binaryByName.get(name) ?? binaryDefault ?? false };
+}
+
+function parseHeaderLength(value: string | null, bodyLength: number): number | undefined {
+  if (value === null) return undefined;
+  if (!/^[0-9]+$/.test(value.trim())) {
+    throw invalidArgument(
+      "protocol",
+      `Inference-Header-Content-Length must be a non-negative integer, got '${value}'`,
+    );
+  }
+  const length = Number(value);
+  if (length > bodyLength) {
+    throw invalidArgument(
+      "protocol",
+      `Inference-Header-Content-Length ${length} is larger than the body (${bodyLength} bytes)`,
+    );
+  }
+  return length;
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw invalidArgument("protocol", `malformed JSON in request body: ${(error as Error).message}`);
+  }
+}
+
+function decodeInputs(value: unknown, binary: Uint8Array): Tensor[] {
+  if (!Array.isArray(value)) throw invalidArgument("protocol", "request 'inputs' must be an array");
+  let offset = 0;
+  const inputs = value.map((item, index) => {
+    const input = asObject(item, `inputs[${index}]`);
+    if (typeof input.name !== "string")
+      throw invalidArgument("protocol", `inputs[${index}].name must be a string`);
+    const where = `input '${input.name}'`;
+    const datatype = input.datatype;
+    if (!isDataType(datatype))
+      throw invalidArgument("protocol", `${where}: unknown datatype ${JSON.stringify(datatype)}`);
+    const shape = decodeShape(input.shape, where);
+    const parameters = scalarMap(input.parameters, `${where} parameters`);
+    if (parameters.shared_memory_region !== undefined) {
+      throw invalidArgument("protocol", `${where}: shared memory is not supported by this server`);
+    }
+    const size = parameters.binary_data_size;
+    if (size !== undefined) {
+      if (input.data !== undefined)
+        throw invalidArgument("protocol", `${where}: has both 'data' and 'binary_data_size'`);
+      if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
+        throw invalidArgument("protocol", `${where}: binary_data_size must be a non-negative integer`);
+      }
+      if (offset + size > binary.byteLength) {
+        throw invalidArgument(
+          "protocol",
+          `${where}: binary_data_size ${size} runs past the end of the body (${binary.byteLength - offset} binary bytes left)`,
+        );
+      }
+      const bytes = binary.subarray(offset, offset + size);
+      offset += size;
+      return { name: input.name, datatype, shape, data: decodeTensorBytes(datatype, shape, bytes, where) };
+    }
+    if (input.data === undefined)
+      throw invalidArgument("protocol", `${where}: has neither 'data' nor 'binary_data_size'`);
+    return {
+      name: input.name,
+      datatype,
+      shape,
+      data: jsonToTensorData(datatype, elementCount(shape), input.data, where),
+    };
+  });
+  if (offset !== binary.byteLength) {
+    throw invalidArgument(
+      "protocol",
+      `body has ${binary.byteLength} bytes of binary data but the inputs' binary_data_size add up to ${offset}`,
+    );
+  }
+  return inputs;
+}
+
+function decodeShape(value: unknown, where: string): number[] {
+  if (!Array.isArray(value) || !value.every((dim) => Number.isSafeInteger(dim) && dim >= 0)) {
+    throw invalidArgument(
+      "protocol",
+      `${where}: 'shape' must be an array of non-negative integers, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value as number[];
+}
+
+function decodeOutputs(value: unknown): { outputs?: RequestedOutput[]; binaryByName: Map<string, boolean> } {
+  const binaryByName = new Map<string, boolean>();
+  if (value === undefined) return { binaryByName };
+  if (!Array.isArray(value)) throw invalidArgument("protocol", "request 'outputs' must be an array");
+  const outputs = value.map((item, index) => {
+    const output = asObject(item, `outputs[${index}]`);
+    if (typeof output.name !== "string")
+      throw invalidArgument("protocol", `outputs[${index}].name must be a string`);
+    const where = `output '${output.name}'`;
+    const parameters = scalarMap(output.parameters, `${where} parameters`);
+    if (parameters.shared_memory_region !== undefined) {
+      throw invalidArgument("protocol", `${where}: shared memory is not supported by this server`);
+    }
+    const requested: RequestedOutput = { name: output.name, parameters };
+    const binary = parameters.binary_data;
+    if (binary !== undefined) {
+      if (typeof binary !== "boolean")
+        throw invalidArgument("protocol", `${where}: binary_data must be a boolean`);
+      binaryByName.set(output.name, binary);
+    }
+    const classification = parameters.classification;
+    if (classification !== undefined) {
+      if (typeof classification !== "number" || !Number.isSafeInteger(classification) || classification < 1) {
+        throw invalidArgument("protocol", `${where}: classification must be a positive integer`);
+      }
+      requested.classification = classification;
+    }
+    return requested;
+  });
+  return { outputs, binaryByName };
+}
+
+/** Inference-Header-Content-Length: 0 — the whole body is the data of the model's only input. */
+function decodeRawBinary(body: Uint8Array, target: DecodeTarget, timing: StageClock): HttpInferRequest {
+  const model = target.modelInterface();
+  const spec = model.inputs[0];
+  if (!spec || model.inputs.length !== 1) {
+    throw invalidArgument(
+      "protocol",
+      `a raw binary request needs a model with exactly one input; '${model.name}' has ${model.inputs.length}`,
+    );
+  }
+  const shape = rawShape(spec.datatype, spec.dims, body.byteLength, spec.name);
+  const fullShape = model.maxBatchSize > 0 ? [1, ...shape] : shape;
+  const where = `input '${spec.name}'`;
+  const request: InferRequest = {
+    model: target.model,
+    inputs: [
+      {
+        name: spec.name,
+        datatype: spec.datatype,
+        shape: fullShape,
+        data: decodeTensorBytes(spec.datatype, fullShape, body, where),
+      },
+    ],
+    parameters: {},
+    signal: target.signal,
+    timing,
+  };
+  if (target.version !== undefined) request.version = target.version;
+  return { request, binaryOutputs: () => true };
+}
+
+function rawShape(datatype: DataType, dims: number[], byteLength: number, name: string): number[] {
+  if (datatype === "BYTES") {
+    if (dims.length !== 1 || (dims[0] !== 1 && dims[0] !== -1)) {
+      throw invalidArgument("protocol", `raw binary BYTES input '${name}' must have shape [1]`);
+    }
+    return [1];
+  }
+  const variable = dims.filter((dim) => dim === -1).length;
+  if (variable > 1)
+    throw invalidArgument("protocol", `raw binary input '${name}' has more than one variable dimension`);
+  const size = elementByteSize(datatype) as number;
+  const fixed = dims.filter((dim) => dim !== -1).reduce((product, dim) => product * dim, 1) * size;
+  if (variable === 0 || fixed === 0) return dims;
+  if (byteLength % fixed !== 0) {
+    throw invalidArgument(
+      "protocol",
+      `raw binary body of ${byteLength} bytes does not fit input '${name}' of dims [${dims.join(",")}]`,
+    );
+  }
+  return dims.map((dim) => (dim === -1 ? byteLength / fixed : dim));
+}
+
+function asObject(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw invalidArgument("protocol", `${what} must be a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function scalarMap(value: unknown, what: string): Record<string, Scalar> {
+  if (value === undefined) return {};
+  const map = asObject(value, what);
+  for (const [key, item] of Object.entries(map)) {
+    if (typeof item !== "string" && typeof item !== "number" && typeof item !== "boolean") {
+      throw invalidArgument("protocol", `${what}: '${key}' must be a string, number or boolean`);
+    }
+  }
+  return map as Record<string, Scalar>;
+}

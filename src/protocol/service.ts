@@ -1,0 +1,116 @@
+import { clientShape } from "../config/tensor-spec.ts";
+import { FerryError } from "../core/errors.ts";
+import type { InferRequest, InferResponse } from "../core/request.ts";
+import type { ModelConfig } from "../gen/model_config_pb.ts";
+import type { ServerState } from "../health/server-state.ts";
+import type { ModelManager } from "../repository/model-manager.ts";
+import type { ModelVersion } from "../repository/model-version.ts";
+
+export interface TensorMetadata {
+  name: string;
+  datatype: string;
+  shape: number[];
+}
+
+export interface ModelMetadata {
+  name: string;
+  versions: string[];
+  platform: string;
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
+}
+
+export interface ServerMetadata {
+  name: string;
+  version: string;
+  extensions: string[];
+}
+
+export interface ServiceOptions {
+  serverName: string;
+  serverVersion: string;
+  /** Protocol extensions ferry really implements, reported in server metadata. */
+  extensions: string[];
+}
+
+/**
+ * The one core API every protocol adapter calls. Adapters decode the wire
+ * into these calls and encode what they return; nothing here knows about
+ * HTTP or gRPC.
+ */
+export class InferenceService {
+  constructor(
+    private readonly manager: ModelManager,
+    private readonly state: ServerState,
+    private readonly options: ServiceOptions,
+  ) {}
+
+  /** True while the process can answer; throws UNAVAILABLE "Server exiting" during shutdown. */
+  serverLive(): boolean {
+    this.state.assertNotExiting();
+    return true;
+  }
+
+  serverReady(): boolean {
+    this.state.assertNotExiting();
+    return this.state.isReady();
+  }
+
+  serverMetadata(): ServerMetadata {
+    return {
+      name: this.options.serverName,
+      version: this.options.serverVersion,
+      extensions: this.options.extensions,
+    };
+  }
+
+  /** True when the version (or the highest ready one) serves; NOT_FOUND / UNAVAILABLE errors otherwise. */
+  modelReady(model: string, version?: string): boolean {
+    this.state.assertNotExiting();
+    this.requireName(model, "ModelReady");
+    this.manager.resolve(model, version);
+    return true;
+  }
+
+  modelMetadata(model: string, version?: string): ModelMetadata {
+    this.requireName(model, "ModelMetadata");
+    const served = this.manager.resolve(model, version);
+    const { maxBatchSize } = served.model;
+    const describe = (spec: (typeof served.model.inputs)[number]) => ({
+      name: spec.name,
+      datatype: spec.datatype,
+      shape: clientShape(spec, maxBatchSize),
+    });
+    return {
+      name: model,
+      versions: this.manager
+        .versionStatus(model)
+        .filter((status) => status.state === "READY")
+        .map((status) => status.version),
+      platform: served.config.platform || served.config.backend,
+      inputs: served.model.inputs.map(describe),
+      outputs: served.model.outputs.map(describe),
+    };
+  }
+
+  modelConfig(model: string, version?: string): ModelConfig {
+    this.requireName(model, "ModelConfig");
+    return this.manager.resolve(model, version).config;
+  }
+
+  /** The version a request would reach, for adapters that need its interface (raw binary requests). */
+  resolveModel(model: string, version?: string): ModelVersion {
+    this.requireName(model, "ModelInfer");
+    return this.manager.resolve(model, version);
+  }
+
+  infer(request: InferRequest): Promise<InferResponse> {
+    this.state.assertAcceptingInference();
+    this.requireName(request.model, "ModelInfer");
+    return this.manager.resolve(request.model, request.version).infer(request);
+  }
+
+  private requireName(model: string, call: string): void {
+    if (!model) throw new FerryError("INVALID_ARGUMENT", "protocol", `Missing model name in ${call} request`);
+  }
+}

@@ -1,0 +1,96 @@
+import type { ModelInstance } from "../backends/backend.ts";
+import { checkRequest, type ModelInterface, reshaped } from "../backends/request-check.ts";
+import { classify } from "../core/classification.ts";
+import { FerryError } from "../core/errors.ts";
+import type { FailureReason, InferenceObserver } from "../core/observer.ts";
+import type { InferRequest, InferResponse } from "../core/request.ts";
+import type { Tensor } from "../core/tensor.ts";
+import type { ModelConfig } from "../gen/model_config_pb.ts";
+import type { Scheduler } from "../scheduler/scheduler.ts";
+
+export interface ModelVersionParts {
+  config: ModelConfig;
+  version: string;
+  model: ModelInterface;
+  instances: ModelInstance[];
+  scheduler: Scheduler;
+  observer: InferenceObserver;
+  /** Label lines per output name (classification), from `label_filename`. */
+  labels: Map<string, string[]>;
+}
+
+/**
+ * One loaded, serving version of a model: its completed config, instances
+ * and scheduler. `infer` is the whole request path below the protocol
+ * adapters: check, queue, execute, shape the outputs, report.
+ */
+export class ModelVersion {
+  readonly name: string;
+  readonly version: string;
+  readonly config: ModelConfig;
+  readonly model: ModelInterface;
+
+  constructor(private readonly parts: ModelVersionParts) {
+    this.name = parts.model.name;
+    this.version = parts.version;
+    this.config = parts.config;
+    this.model = parts.model;
+  }
+
+  async infer(request: InferRequest): Promise<InferResponse> {
+    const { observer } = this.parts;
+    try {
+      const { inputs, batchSize } = checkRequest(this.model, request);
+      const response = await this.parts.scheduler.enqueue({ ...request, inputs }, batchSize);
+      response.outputs = this.shapeOutputs(request, response.outputs, batchSize);
+      request.timing.finished = performance.now();
+      observer.succeeded(batchSize, request.timing);
+      return response;
+    } catch (error) {
+      request.timing.finished = performance.now();
+      const failure = FerryError.from(error, "backend");
+      observer.failed(failureReason(failure), request.timing);
+      throw failure;
+    }
+  }
+
+  /** Requested outputs only, in the requested order, with config reshape and classification applied. */
+  private shapeOutputs(request: InferRequest, produced: Tensor[], batchSize: number): Tensor[] {
+    const batched = this.model.maxBatchSize > 0;
+    const wanted =
+      request.outputs ?? this.model.outputs.map((spec) => ({ name: spec.name, classification: 0 }));
+    return wanted.map((requested) => {
+      const spec = this.model.outputs.find((candidate) => candidate.name === requested.name);
+      let tensor = produced.find((candidate) => candidate.name === requested.name);
+      if (!spec || !tensor)
+        throw new FerryError("INTERNAL", "backend", `output '${requested.name}' was not produced`);
+      if (spec.reshape) tensor = reshaped(tensor, spec.dims, batched);
+      if (requested.classification && requested.classification > 0) {
+        tensor = classify(
+          tensor,
+          requested.classification,
+          batched && batchSize > 0,
+          this.parts.labels.get(spec.name),
+        );
+      }
+      return tensor;
+    });
+  }
+
+  pendingCount(): number {
+    return this.parts.scheduler.pendingCount();
+  }
+
+  /** Lets queued and running requests finish, then frees every instance. */
+  async unload(): Promise<void> {
+    await this.parts.scheduler.drain();
+    await Promise.all(this.parts.instances.map((instance) => instance.close()));
+  }
+}
+
+function failureReason(error: FerryError): FailureReason {
+  if (error.code === "CANCELLED") return "CANCELED";
+  if (error.layer === "scheduler") return "REJECTED";
+  if (error.layer === "backend" && error.code === "INTERNAL") return "BACKEND";
+  return "OTHER";
+}

@@ -1,0 +1,11 @@
+import type { InferRequest, InferResponse } from "../core/request.ts";
+
+/** One model version's request queue in front of its instances. */
+export interface Scheduler {
+  /** Resolves when the request executed; rejects with a FerryError otherwise. */
+  enqueue(request: InferRequest, batchSize: number): Promise<InferResponse>;
+  /** Stops taking requests; resolves when queued and running ones finished. */
+  drain(): Promise<void>;
+  /** Requests accepted but not yet handed to an instance. */
+  pendingCount(): number;
+}
