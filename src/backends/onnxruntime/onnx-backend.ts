@@ -14,11 +14,25 @@ export class OnnxBackend implements Backend {
   readonly defaultModelFilename = "model.onnx";
   readonly defaultCpuInstanceCount = 2;
 
-  constructor(private readonly warn: Log = (message) => console.warn(message)) {}
+  /**
+   * `verbose`: let onnxruntime print its own warnings; otherwise it prints
+   * only fatal errors, since ferry reports every failure itself.
+   */
+  constructor(
+    private readonly warn: Log = (message) => console.warn(message),
+    private readonly verbose = false,
+  ) {}
+
+  private get logSeverityLevel(): 2 | 4 {
+    return this.verbose ? 2 : 4;
+  }
 
   async inspect(modelFile: string): Promise<ModelSignature> {
     // Graph optimisation off: only the declared inputs and outputs are read.
-    const session = await this.createSession(modelFile, { graphOptimizationLevel: "disabled" });
+    const session = await this.createSession(modelFile, {
+      graphOptimizationLevel: "disabled",
+      logSeverityLevel: this.logSeverityLevel,
+    });
     try {
       return {
         inputs: session.inputMetadata.map(toSignature),
@@ -30,7 +44,7 @@ export class OnnxBackend implements Backend {
   }
 
   async load(spec: LoadSpec): Promise<ModelInstance> {
-    const session = await this.createSession(spec.modelFile, sessionOptionsFor(spec.config, spec.device));
+    const session = await this.createSession(spec.modelFile, sessionOptionsFor(spec.config, spec.device, this.logSeverityLevel));
     return new OnnxInstance(spec.instanceName, spec.device, session, (error) =>
       this.warn(`onnxruntime: releasing ${spec.instanceName} failed: ${error}`),
     );

@@ -35,6 +35,7 @@ export class OnnxInstance implements ModelInstance {
     const computeStart = performance.now();
     const feeds: Record<string, ort.Tensor> = {};
     for (const input of batch.inputs) feeds[input.name] = toOrtTensor(input);
+
     const inferStart = performance.now();
     let results: ort.InferenceSession.ReturnType;
     try {

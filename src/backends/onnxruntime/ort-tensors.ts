@@ -32,7 +32,7 @@ export function dataTypeOfOrt(ortType: string): DataType | undefined {
   return FROM_ORT_TYPE.get(ortType);
 }
 
-const utf8Decoder = new TextDecoder();
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 const utf8Encoder = new TextEncoder();
 
 export function toOrtTensor(tensor: Tensor): ort.Tensor {
@@ -41,9 +41,24 @@ export function toOrtTensor(tensor: Tensor): ort.Tensor {
     throw new FerryError("INVALID_ARGUMENT", "backend", `onnxruntime cannot take ${tensor.datatype} tensors`);
   }
   const data = tensor.data;
-  // ORT string tensors hold JS strings; BYTES elements are decoded as UTF-8.
-  const ortData = Array.isArray(data) ? data.map((element) => utf8Decoder.decode(element)) : data;
+  const ortData = Array.isArray(data) ? data.map((element, at) => bytesToOrtString(tensor.name, element, at)) : data;
   return new ort.Tensor(type, ortData as ort.Tensor.DataType, tensor.shape);
+}
+
+/**
+ * onnxruntime-node carries string tensors as JS strings and cuts them at
+ * NUL, so BYTES elements must be UTF-8 without NUL; anything else is refused
+ * rather than silently changed.
+ */
+function bytesToOrtString(name: string, element: Uint8Array, at: number): string {
+  if (element.includes(0)) {
+    throw new FerryError("INVALID_ARGUMENT", "backend", `input '${name}' element ${at} contains a NUL byte, which onnxruntime string tensors cannot hold`);
+  }
+  try {
+    return utf8Decoder.decode(element);
+  } catch {
+    throw new FerryError("INVALID_ARGUMENT", "backend", `input '${name}' element ${at} is not valid UTF-8, which onnxruntime string tensors need`);
+  }
 }
 
 export function fromOrtTensor(name: string, value: ort.Tensor): Tensor {

@@ -9,8 +9,13 @@ import type { ort } from "./ort-runtime.ts";
  * otherwise all) and the `parameters` intra_op_thread_count,
  * inter_op_thread_count and execution_mode (0 sequential, 1 parallel).
  */
-export function sessionOptionsFor(config: ModelConfig, device: Device): ort.InferenceSession.SessionOptions {
+export function sessionOptionsFor(
+  config: ModelConfig,
+  device: Device,
+  logSeverityLevel: 0 | 1 | 2 | 3 | 4,
+): ort.InferenceSession.SessionOptions {
   const options: ort.InferenceSession.SessionOptions = {
+    logSeverityLevel,
     graphOptimizationLevel: graphLevel(config.optimization?.graph?.level ?? 0),
     executionProviders: [device === "cpu" ? "cpu" : { name: "cuda", deviceId: Number(device.slice(4)) }],
   };

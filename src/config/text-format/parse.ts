@@ -73,7 +73,7 @@ function checkNotRepeated(msg: ReflectMessage, field: DescField, seen: Set<DescF
 }
 
 function readField(msg: ReflectMessage, field: DescField, tokens: Tokenizer, depth: number): void {
-  const takesMessage = field.message !== undefined;
+  const takesMessage = field.message !== undefined || field.fieldKind === "map";
   const colon = tokens.peek();
   if (colon.kind === "punct" && colon.text === ":") tokens.next();
   else if (!takesMessage) throw unexpected(colon, `':' after '${field.name}'`);

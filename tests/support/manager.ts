@@ -1,0 +1,20 @@
+import { OnnxBackend } from "../../src/backends/onnxruntime/onnx-backend.ts";
+import { BackendRegistry } from "../../src/backends/registry.ts";
+import { silentObserver } from "../../src/core/observer.ts";
+import { LocalSource } from "../../src/repository/local-source.ts";
+import { ModelManager } from "../../src/repository/model-manager.ts";
+
+/** A model manager over a local repository with the real ONNX Runtime backend. */
+export function createManager(root: string, options: { autoComplete?: boolean } = {}): ModelManager {
+  return new ModelManager(
+    {
+      source: new LocalSource(root),
+      backends: new BackendRegistry([new OnnxBackend(() => {})]),
+      autoComplete: options.autoComplete ?? true,
+      defaultMaxBatchSize: 4,
+      gpus: [],
+      observerFor: () => silentObserver,
+    },
+    () => {},
+  );
+}

@@ -1,0 +1,31 @@
+import { type RunningServer, startServer } from "../../src/cli/serve.ts";
+import { type ServeOptions, serveOptions } from "../../src/cli/serve-options.ts";
+import { silentLogger } from "../../src/core/log.ts";
+
+/** A server started in this process on 127.0.0.1 and free ports (port 0: the OS picks). */
+export interface TestServer extends RunningServer {
+  url: string;
+  metricsUrl: string;
+}
+
+export async function startTestServer(repository: string, flags: string[] = []): Promise<TestServer> {
+  const options = serveOptions([
+    `--model-repository=${repository}`,
+    "--http-address=127.0.0.1",
+    "--http-port=0",
+    "--metrics-port=0",
+    "--exit-timeout-secs=5",
+    ...flags,
+  ]) as ServeOptions;
+  const server = await startServer(options, silentLogger);
+  return Object.assign(server, {
+    url: `http://127.0.0.1:${server.httpPort}`,
+    metricsUrl: `http://127.0.0.1:${server.metricsPort}/metrics`,
+  });
+}
+
+/** Value of one Prometheus sample, e.g. metric(text, 'nv_inference_count{model="simple",version="1"}'). */
+export function metricValue(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
