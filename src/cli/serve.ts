@@ -39,7 +39,9 @@ export async function startServer(options: ServeOptions, log: Logger): Promise<R
   const manager = new ModelManager(
     {
       source: createSource(options.modelRepositories),
-      backends: new BackendRegistry([new OnnxBackend((message) => log.warn(message), options.logVerbose > 0)]),
+      backends: new BackendRegistry([
+        new OnnxBackend((message) => log.warn(message), options.logVerbose > 0),
+      ]),
       autoComplete: options.autoCompleteConfig,
       defaultMaxBatchSize: options.defaultMaxBatchSize,
       gpus: [],

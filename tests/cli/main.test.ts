@@ -21,7 +21,9 @@ function spawnFerry(args: string[]) {
 }
 
 /** Reads stderr until the server reports its HTTP port; returns the port and what was read. */
-async function waitForPort(child: Subprocess<"ignore", "pipe", "pipe">): Promise<{ port: number; log: () => string }> {
+async function waitForPort(
+  child: Subprocess<"ignore", "pipe", "pipe">,
+): Promise<{ port: number; log: () => string }> {
   let log = "";
   const reader = child.stderr.getReader();
   const deadline = Date.now() + 20_000;
@@ -71,14 +73,22 @@ describe("ferry (the process)", () => {
   it("exits 2 naming a bad value", async () => {
     const child = spawnFerry(["--model-repository=/x", "--grpc-port=x"]);
     expect(await child.exited).toBe(2);
-    expect(await new Response(child.stderr).text()).toContain("flag '--grpc-port' expects an integer, got 'x'");
+    expect(await new Response(child.stderr).text()).toContain(
+      "flag '--grpc-port' expects an integer, got 'x'",
+    );
   });
 
   it("prints help and exits 0", async () => {
     const child = spawnFerry(["--help"]);
     expect(await child.exited).toBe(0);
     const help = await new Response(child.stdout).text();
-    for (const flag of ["--model-repository", "--model-control-mode", "--strict-readiness", "--exit-timeout-secs", "--log-verbose"]) {
+    for (const flag of [
+      "--model-repository",
+      "--model-control-mode",
+      "--strict-readiness",
+      "--exit-timeout-secs",
+      "--log-verbose",
+    ]) {
       expect(help).toContain(flag);
     }
   });
@@ -111,7 +121,9 @@ describe("ferry (the process)", () => {
     expect((await fetch(`http://127.0.0.1:${port}/v2/health/live`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/v2/health/ready`)).status).toBe(400);
     expect((await fetch(`http://127.0.0.1:${port}/v2/models/simple/ready`)).status).toBe(200);
-    expect(log()).toMatch(/model 'broken'.* is not ready: config: .*broken\/config\.pbtxt:1:1: unknown field 'max_batch'/);
+    expect(log()).toMatch(
+      /model 'broken'.* is not ready: config: .*broken\/config\.pbtxt:1:1: unknown field 'max_batch'/,
+    );
     child.kill("SIGINT");
     expect(await child.exited).toBe(0);
   });

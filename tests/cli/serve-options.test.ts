@@ -22,7 +22,13 @@ describe("serveOptions", () => {
   });
 
   it("reads --name=value, --name value, repeated flags and bare booleans", () => {
-    const options = parse("--http-port", "9000", "--model-store=/n", "--strict-readiness=false", "--disable-auto-complete-config");
+    const options = parse(
+      "--http-port",
+      "9000",
+      "--model-store=/n",
+      "--strict-readiness=false",
+      "--disable-auto-complete-config",
+    );
     expect(options.httpPort).toBe(9000);
     expect(options.modelRepositories).toEqual(["/m", "/n"]);
     expect(options.strictReadiness).toBe(false);
@@ -36,7 +42,10 @@ describe("serveOptions", () => {
   });
 
   it("reads backend and metrics settings", () => {
-    const options = parse("--backend-config=onnxruntime,default-max-batch-size=16", "--metrics-config=histogram_latencies=false");
+    const options = parse(
+      "--backend-config=onnxruntime,default-max-batch-size=16",
+      "--metrics-config=histogram_latencies=false",
+    );
     expect(options.defaultMaxBatchSize).toBe(16);
     expect(options.histogramLatencies).toBe(false);
   });
@@ -45,9 +54,15 @@ describe("serveOptions", () => {
     [["--max-batch=3"], "unknown flag '--max-batch' (see --help)"],
     [["--http-port=eighty"], "flag '--http-port' expects an integer, got 'eighty'"],
     [["--http-port=70000"], "flag '--http-port' must be a port in [0, 65535], got 70000"],
-    [["--model-control-mode=sometimes"], "flag '--model-control-mode' expects one of none|explicit|poll, got 'sometimes'"],
+    [
+      ["--model-control-mode=sometimes"],
+      "flag '--model-control-mode' expects one of none|explicit|poll, got 'sometimes'",
+    ],
     [["--load-model=a"], "--load-model needs --model-control-mode=explicit"],
-    [["--model-control-mode=explicit", "--load-model=*", "--load-model=b"], "--load-model=* must be the only --load-model"],
+    [
+      ["--model-control-mode=explicit", "--load-model=*", "--load-model=b"],
+      "--load-model=* must be the only --load-model",
+    ],
     [["--strict-readiness=maybe"], "flag '--strict-readiness' expects true or false, got 'maybe'"],
     [["--exit-timeout-secs=-1"], "flag '--exit-timeout-secs' must be >= 0, got -1"],
     [["--http-port"], "flag '--http-port' needs a value"],

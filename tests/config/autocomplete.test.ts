@@ -18,7 +18,9 @@ describe("autoComplete", () => {
   it("fills inputs, outputs, max_batch_size and dynamic batching for a batchable model", () => {
     const config = autoComplete(readConfigText("", "c"), batchable, options);
     expect(config.maxBatchSize).toBe(4);
-    expect(config.input.map((input) => [input.name, input.dataType, input.dims])).toEqual([["x", DataType.TYPE_FP32, [3n, -1n]]]);
+    expect(config.input.map((input) => [input.name, input.dataType, input.dims])).toEqual([
+      ["x", DataType.TYPE_FP32, [3n, -1n]],
+    ]);
     expect(config.output.map((output) => [output.name, output.dataType, output.dims])).toEqual([
       ["y", DataType.TYPE_INT64, [10n]],
     ]);
@@ -26,7 +28,9 @@ describe("autoComplete", () => {
   });
 
   it("uses --backend-config default-max-batch-size", () => {
-    expect(autoComplete(readConfigText("", "c"), batchable, { defaultMaxBatchSize: 16 }).maxBatchSize).toBe(16);
+    expect(autoComplete(readConfigText("", "c"), batchable, { defaultMaxBatchSize: 16 }).maxBatchSize).toBe(
+      16,
+    );
   });
 
   it("keeps max_batch_size 0 and full dims when the first dim is fixed", () => {

@@ -6,8 +6,14 @@ describe("splitAlongBatch", () => {
     const data = new Float32Array([0, 1, 2, 3, 4, 5]);
     const parts = splitAlongBatch({ name: "y", datatype: "FP32", shape: [3, 2], data }, [1, 2]);
     expect(parts.map((part) => [part.shape, Array.from(part.data as Float32Array)])).toEqual([
-      [[1, 2], [0, 1]],
-      [[2, 2], [2, 3, 4, 5]],
+      [
+        [1, 2],
+        [0, 1],
+      ],
+      [
+        [2, 2],
+        [2, 3, 4, 5],
+      ],
     ]);
     expect((parts[1]?.data as Float32Array).buffer).toBe(data.buffer);
   });
@@ -16,7 +22,12 @@ describe("splitAlongBatch", () => {
 describe("concatAlongBatch", () => {
   it("joins requests along dim 0", () => {
     const a = { name: "x", datatype: "INT64" as const, shape: [1, 2], data: new BigInt64Array([1n, 2n]) };
-    const b = { name: "x", datatype: "INT64" as const, shape: [2, 2], data: new BigInt64Array([3n, 4n, 5n, 6n]) };
+    const b = {
+      name: "x",
+      datatype: "INT64" as const,
+      shape: [2, 2],
+      data: new BigInt64Array([3n, 4n, 5n, 6n]),
+    };
     const joined = concatAlongBatch([a, b]);
     expect(joined.shape).toEqual([3, 2]);
     expect(Array.from(joined.data as BigInt64Array)).toEqual([1n, 2n, 3n, 4n, 5n, 6n]);

@@ -20,7 +20,10 @@ describe("decodeTensorBytes", () => {
 
   it("reads 64-bit integers as bigints", () => {
     const bytes = new Uint8Array(new BigInt64Array([-(2n ** 62n), 7n]).buffer);
-    expect(Array.from(decodeTensorBytes("INT64", [2], bytes, "x") as BigInt64Array)).toEqual([-(2n ** 62n), 7n]);
+    expect(Array.from(decodeTensorBytes("INT64", [2], bytes, "x") as BigInt64Array)).toEqual([
+      -(2n ** 62n),
+      7n,
+    ]);
   });
 
   it("rejects a byte count that does not match the shape", () => {

@@ -19,8 +19,9 @@ it("src/gen is exactly what buf generate makes from proto/", async () => {
   const committed = join(root, "src/gen");
   expect(readdirSync(committed).sort()).toEqual(readdirSync(generated).sort());
   for (const file of readdirSync(generated)) {
-    expect(readFileSync(join(committed, file), "utf8"), `src/gen/${file} is stale: run npm run generate`).toBe(
-      readFileSync(join(generated, file), "utf8"),
-    );
+    expect(
+      readFileSync(join(committed, file), "utf8"),
+      `src/gen/${file} is stale: run npm run generate`,
+    ).toBe(readFileSync(join(generated, file), "utf8"));
   }
 });

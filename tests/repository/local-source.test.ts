@@ -30,7 +30,10 @@ describe("LocalSource", () => {
   });
 
   it("lists a version's files", async () => {
-    expect(await source.materialize("m", "1")).toEqual({ path: join(repo.root, "m", "1"), files: ["model.onnx"] });
+    expect(await source.materialize("m", "1")).toEqual({
+      path: join(repo.root, "m", "1"),
+      files: ["model.onnx"],
+    });
   });
 
   it("reads files beside the config but never outside the model", async () => {

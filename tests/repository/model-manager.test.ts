@@ -1,13 +1,18 @@
 import { afterAll, describe, expect, it } from "bun:test";
 import { StageClock } from "../../src/core/stage-clock.ts";
+import { createManager } from "../support/manager.ts";
 import { addSimple, TestRepository } from "../support/model-repo.ts";
 import { identityModel } from "../support/onnx-builder.ts";
-import { createManager } from "../support/manager.ts";
 
 const repo = addSimple(new TestRepository())
   .addModel("versions", {
-    config: 'max_batch_size: 2 version_policy { latest { num_versions: 2 } } instance_group [{ kind: KIND_CPU count: 1 }]',
-    versions: { 1: identityModel("FP32", ["b", 2]), 2: identityModel("FP32", ["b", 2]), 3: identityModel("FP32", ["b", 2]) },
+    config:
+      "max_batch_size: 2 version_policy { latest { num_versions: 2 } } instance_group [{ kind: KIND_CPU count: 1 }]",
+    versions: {
+      1: identityModel("FP32", ["b", 2]),
+      2: identityModel("FP32", ["b", 2]),
+      3: identityModel("FP32", ["b", 2]),
+    },
   })
   .addModel("auto", { versions: { 1: identityModel("INT8", ["b", 4]) } })
   .addModel("broken_config", { config: "max_batch: 1", versions: { 1: identityModel("FP32", ["b", 2]) } })
@@ -65,15 +70,21 @@ describe("ModelManager", () => {
       const [status] = manager.versionStatus(model);
       expect(status?.state).toBe("UNAVAILABLE");
       expect(status?.reason).toMatch(reason);
-      expect(() => manager.resolve(model)).toThrow(`Request for unknown model: '${model}' has no available versions`);
+      expect(() => manager.resolve(model)).toThrow(
+        `Request for unknown model: '${model}' has no available versions`,
+      );
     });
   }
 
   it("answers unknown models and versions as tritonserver does", async () => {
     const manager = createManager(repo.root);
     await manager.loadModel("versions");
-    expect(() => manager.resolve("nope")).toThrow("repository: Request for unknown model: 'nope' is not found");
-    expect(() => manager.resolve("versions", "9")).toThrow("Request for unknown model: 'versions' version 9 is not found");
+    expect(() => manager.resolve("nope")).toThrow(
+      "repository: Request for unknown model: 'nope' is not found",
+    );
+    expect(() => manager.resolve("versions", "9")).toThrow(
+      "Request for unknown model: 'versions' version 9 is not found",
+    );
     await manager.shutdown();
   });
 
@@ -86,7 +97,9 @@ describe("ModelManager", () => {
     expect(manager.versionStatus("simple")[0]?.state).toBe("UNLOADING");
     expect(() => manager.resolve("simple", "1")).toThrow("version 1 is not at ready state");
     await unloading;
-    expect(manager.versionStatus("simple")).toEqual([{ version: "1", state: "UNAVAILABLE", reason: "unloaded" }]);
+    expect(manager.versionStatus("simple")).toEqual([
+      { version: "1", state: "UNAVAILABLE", reason: "unloaded" },
+    ]);
     await manager.unloadModel("never_loaded");
   });
 

@@ -48,7 +48,8 @@ describe("DirectScheduler", () => {
     const { instances, scheduler } = setup(1);
     const instance = instances[0] as FakeInstance;
     const done: string[] = [];
-    for (const id of ["1", "2", "3"]) void scheduler.enqueue(request(id), 1).then((response) => done.push(response.id ?? ""));
+    for (const id of ["1", "2", "3"])
+      void scheduler.enqueue(request(id), 1).then((response) => done.push(response.id ?? ""));
     await settle();
     expect(scheduler.pendingCount()).toBe(2);
     for (let i = 0; i < 3; i++) {
@@ -92,7 +93,9 @@ describe("DirectScheduler", () => {
     const draining = scheduler.drain().then(() => {
       drained = true;
     });
-    await expect(scheduler.enqueue(request("3"), 1)).rejects.toThrow("scheduler: model 'm' version 1 is unloading");
+    await expect(scheduler.enqueue(request("3"), 1)).rejects.toThrow(
+      "scheduler: model 'm' version 1 is unloading",
+    );
     instance.finishOne();
     await settle();
     expect(drained).toBe(false);

@@ -17,7 +17,13 @@ export class FakeInstance implements ModelInstance {
   execute(batch: Batch): Promise<Tensor[][]> {
     this.executed.push(batch);
     return new Promise((resolve) => {
-      this.waiting.push(() => resolve(batch.sizes.map(() => batch.inputs.map((input, at) => ({ ...input, name: batch.outputs[at] ?? input.name })))));
+      this.waiting.push(() =>
+        resolve(
+          batch.sizes.map(() =>
+            batch.inputs.map((input, at) => ({ ...input, name: batch.outputs[at] ?? input.name })),
+          ),
+        ),
+      );
     });
   }
 

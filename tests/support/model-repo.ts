@@ -15,7 +15,10 @@ export function configTypeName(datatype: DataType): string {
 export class TestRepository {
   readonly root = mkdtempSync(join(tmpdir(), "ferry-repo-"));
 
-  addModel(name: string, files: { config?: string; versions?: Record<number, Uint8Array>; extra?: Record<string, string> }) {
+  addModel(
+    name: string,
+    files: { config?: string; versions?: Record<number, Uint8Array>; extra?: Record<string, string> },
+  ) {
     const dir = join(this.root, name);
     mkdirSync(dir, { recursive: true });
     if (files.config !== undefined) writeFileSync(join(dir, "config.pbtxt"), files.config);

@@ -24,7 +24,9 @@ export function encodeBinaryRequest(
     })),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const body = new Uint8Array(json.byteLength + inputs.reduce((sum, input) => sum + input.bytes.byteLength, 0));
+  const body = new Uint8Array(
+    json.byteLength + inputs.reduce((sum, input) => sum + input.bytes.byteLength, 0),
+  );
   body.set(json);
   let offset = json.byteLength;
   for (const input of inputs) {
@@ -43,14 +45,20 @@ export interface DecodedOutput {
 }
 
 /** Splits a response into its JSON header and the binary chunk of each binary output. */
-export async function decodeBinaryResponse(response: Response): Promise<{ header: Record<string, unknown>; outputs: DecodedOutput[] }> {
+export async function decodeBinaryResponse(
+  response: Response,
+): Promise<{ header: Record<string, unknown>; outputs: DecodedOutput[] }> {
   const body = new Uint8Array(await response.arrayBuffer());
   const lengthHeader = response.headers.get("inference-header-content-length");
   const jsonLength = lengthHeader === null ? body.byteLength : Number(lengthHeader);
   const header = JSON.parse(new TextDecoder().decode(body.subarray(0, jsonLength)));
   let offset = jsonLength;
   const outputs = (header.outputs as Record<string, unknown>[]).map((output) => {
-    const decoded: DecodedOutput = { name: output.name as string, datatype: output.datatype as string, shape: output.shape as number[] };
+    const decoded: DecodedOutput = {
+      name: output.name as string,
+      datatype: output.datatype as string,
+      shape: output.shape as number[],
+    };
     const size = (output.parameters as Record<string, number> | undefined)?.binary_data_size;
     if (size !== undefined) {
       decoded.bytes = body.slice(offset, offset + size);

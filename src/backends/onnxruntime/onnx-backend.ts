@@ -44,7 +44,10 @@ export class OnnxBackend implements Backend {
   }
 
   async load(spec: LoadSpec): Promise<ModelInstance> {
-    const session = await this.createSession(spec.modelFile, sessionOptionsFor(spec.config, spec.device, this.logSeverityLevel));
+    const session = await this.createSession(
+      spec.modelFile,
+      sessionOptionsFor(spec.config, spec.device, this.logSeverityLevel),
+    );
     return new OnnxInstance(spec.instanceName, spec.device, session, (error) =>
       this.warn(`onnxruntime: releasing ${spec.instanceName} failed: ${error}`),
     );

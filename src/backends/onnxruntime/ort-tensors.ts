@@ -41,7 +41,9 @@ export function toOrtTensor(tensor: Tensor): ort.Tensor {
     throw new FerryError("INVALID_ARGUMENT", "backend", `onnxruntime cannot take ${tensor.datatype} tensors`);
   }
   const data = tensor.data;
-  const ortData = Array.isArray(data) ? data.map((element, at) => bytesToOrtString(tensor.name, element, at)) : data;
+  const ortData = Array.isArray(data)
+    ? data.map((element, at) => bytesToOrtString(tensor.name, element, at))
+    : data;
   return new ort.Tensor(type, ortData as ort.Tensor.DataType, tensor.shape);
 }
 
@@ -52,12 +54,20 @@ export function toOrtTensor(tensor: Tensor): ort.Tensor {
  */
 function bytesToOrtString(name: string, element: Uint8Array, at: number): string {
   if (element.includes(0)) {
-    throw new FerryError("INVALID_ARGUMENT", "backend", `input '${name}' element ${at} contains a NUL byte, which onnxruntime string tensors cannot hold`);
+    throw new FerryError(
+      "INVALID_ARGUMENT",
+      "backend",
+      `input '${name}' element ${at} contains a NUL byte, which onnxruntime string tensors cannot hold`,
+    );
   }
   try {
     return utf8Decoder.decode(element);
   } catch {
-    throw new FerryError("INVALID_ARGUMENT", "backend", `input '${name}' element ${at} is not valid UTF-8, which onnxruntime string tensors need`);
+    throw new FerryError(
+      "INVALID_ARGUMENT",
+      "backend",
+      `input '${name}' element ${at} is not valid UTF-8, which onnxruntime string tensors need`,
+    );
   }
 }
 

@@ -23,7 +23,15 @@ function writeModel(name: string, bytes: Uint8Array): string {
 }
 
 function load(modelFile: string): Promise<ModelInstance> {
-  return backend.load({ model: "m", version: "1", config, versionDir: dir, modelFile, instanceName: "m_0", device: "cpu" });
+  return backend.load({
+    model: "m",
+    version: "1",
+    config,
+    versionDir: dir,
+    modelFile,
+    instanceName: "m_0",
+    device: "cpu",
+  });
 }
 
 function sampleData(datatype: DataType): TensorData {
@@ -52,7 +60,9 @@ describe("OnnxBackend", () => {
     it(`passes ${datatype} tensors through a session unchanged`, async () => {
       const instance = await load(writeModel(`id_${datatype}.onnx`, identityModel(datatype, ["b", 3])));
       const data = sampleData(datatype);
-      const [outputs] = await instance.execute(batchOf([{ name: "INPUT0", datatype, shape: [1, 3], data }], ["OUTPUT0"]));
+      const [outputs] = await instance.execute(
+        batchOf([{ name: "INPUT0", datatype, shape: [1, 3], data }], ["OUTPUT0"]),
+      );
       expect(outputs?.[0]?.datatype).toBe(datatype);
       expect(outputs?.[0]?.shape).toEqual([1, 3]);
       expect(outputs?.[0]?.data).toEqual(data);
@@ -63,9 +73,15 @@ describe("OnnxBackend", () => {
   it("refuses BYTES elements that onnxruntime string tensors would change", async () => {
     const instance = await load(writeModel("id_nul.onnx", identityModel("BYTES", ["b", 1])));
     const run = (element: Uint8Array) =>
-      instance.execute(batchOf([{ name: "INPUT0", datatype: "BYTES", shape: [1, 1], data: [element] }], ["OUTPUT0"]));
-    await expect(run(new Uint8Array([65, 0, 66]))).rejects.toThrow("input 'INPUT0' element 0 contains a NUL byte");
-    await expect(run(new Uint8Array([0xff, 0xfe]))).rejects.toThrow("input 'INPUT0' element 0 is not valid UTF-8");
+      instance.execute(
+        batchOf([{ name: "INPUT0", datatype: "BYTES", shape: [1, 1], data: [element] }], ["OUTPUT0"]),
+      );
+    await expect(run(new Uint8Array([65, 0, 66]))).rejects.toThrow(
+      "input 'INPUT0' element 0 contains a NUL byte",
+    );
+    await expect(run(new Uint8Array([0xff, 0xfe]))).rejects.toThrow(
+      "input 'INPUT0' element 0 is not valid UTF-8",
+    );
     await instance.close();
   });
 
@@ -115,7 +131,9 @@ describe("OnnxBackend failure paths never take the process down", () => {
   });
 
   it("turns an onnxruntime run error into a backend error and keeps the session usable", async () => {
-    await expect(reshaper.execute(batchOf(feeds([4n, 4n]), ["OUT"]))).rejects.toThrow(/^backend: onnxruntime failed in m_0: /);
+    await expect(reshaper.execute(batchOf(feeds([4n, 4n]), ["OUT"]))).rejects.toThrow(
+      /^backend: onnxruntime failed in m_0: /,
+    );
     const [outputs] = await reshaper.execute(batchOf(feeds([2n, 3n]), ["OUT"]));
     expect(outputs?.[0]?.shape).toEqual([2, 3]);
   });
@@ -139,6 +157,8 @@ describe("OnnxBackend failure paths never take the process down", () => {
     const instance = await load(writeModel("twice.onnx", reshaperModel));
     await instance.close();
     await instance.close();
-    await expect(instance.execute(batchOf(feeds([2n, 3n]), ["OUT"]))).rejects.toThrow("backend: instance m_0 is closed");
+    await expect(instance.execute(batchOf(feeds([2n, 3n]), ["OUT"]))).rejects.toThrow(
+      "backend: instance m_0 is closed",
+    );
   });
 });

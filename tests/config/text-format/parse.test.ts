@@ -27,18 +27,29 @@ describe("parseTextFormat", () => {
     const options = config.modelMetrics?.metricControl[0]?.metricOptions;
     expect(options?.case).toBe("histogramOptions");
     if (options?.case === "histogramOptions") {
-      expect(options.value.buckets).toEqual([1.5, -2000, 0.25, 3, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
+      expect(options.value.buckets).toEqual([
+        1.5,
+        -2000,
+        0.25,
+        3,
+        Number.POSITIVE_INFINITY,
+        Number.NEGATIVE_INFINITY,
+      ]);
     }
   });
 
   it("reads enums by name and by number", () => {
-    const config = parse("input { data_type: TYPE_FP32 } input { data_type: 8 } instance_group { kind: KIND_GPU }");
+    const config = parse(
+      "input { data_type: TYPE_FP32 } input { data_type: 8 } instance_group { kind: KIND_GPU }",
+    );
     expect(config.input.map((input) => input.dataType)).toEqual([DataType.TYPE_FP32, DataType.TYPE_INT32]);
     expect(config.instanceGroup[0]?.kind).toBe(ModelInstanceGroup_Kind.GPU);
   });
 
   it("reads nested messages with braces, angle brackets and an optional colon", () => {
-    const config = parse(`version_policy: { specific < versions: [1, 3] > } optimization { graph { level: 1 } }`);
+    const config = parse(
+      `version_policy: { specific < versions: [1, 3] > } optimization { graph { level: 1 } }`,
+    );
     const policy = config.versionPolicy?.policyChoice;
     expect(policy?.case).toBe("specific");
     if (policy?.case === "specific") expect(policy.value.versions).toEqual([1n, 3n]);
@@ -95,18 +106,30 @@ describe("parseTextFormat", () => {
 describe("parseTextFormat errors", () => {
   const cases: [string, string, number, number, RegExp][] = [
     ["unknown field", 'name: "x"\nmax_batch: 3', 2, 1, /unknown field 'max_batch'/],
-    ["missing colon before scalar", "name \"x\"", 1, 6, /expected ':' after 'name'/],
+    ["missing colon before scalar", 'name "x"', 1, 6, /expected ':' after 'name'/],
     ["unterminated string", 'name: "abc', 1, 7, /unterminated string/],
     ["newline in string", 'name: "ab\ncd"', 1, 7, /unterminated string/],
     ["unknown enum value", "input { data_type: TYPE_FLOAT }", 1, 20, /unknown value 'TYPE_FLOAT'/],
     ["string for an integer", 'max_batch_size: "8"', 1, 17, /expected an integer/],
     ["float for an integer", "max_batch_size: 1.5", 1, 17, /expected an integer/],
     ["int32 overflow", "max_batch_size: 2147483648", 1, 17, /out of range for int32/],
-    ["negative unsigned", "dynamic_batching { max_queue_delay_microseconds: -1 }", 1, 51, /out of range for uint64/],
+    [
+      "negative unsigned",
+      "dynamic_batching { max_queue_delay_microseconds: -1 }",
+      1,
+      51,
+      /out of range for uint64/,
+    ],
     ["unclosed message", "dynamic_batching {", 1, 19, /expected '}' before end of file/],
     ["stray closing brace", "}", 1, 1, /expected a field name/],
     ["singular field twice", 'name: "a"\nname: "b"', 2, 1, /specified more than once/],
-    ["two members of a oneof", "dynamic_batching {}\nsequence_batching {}", 2, 1, /oneof 'scheduling_choice'/],
+    [
+      "two members of a oneof",
+      "dynamic_batching {}\nsequence_batching {}",
+      2,
+      1,
+      /oneof 'scheduling_choice'/,
+    ],
     ["bad list separator", "input { dims: [1 2] }", 1, 18, /expected ',' or ']'/],
     ["unknown escape", String.raw`name: "\q"`, 1, 8, /unknown escape/],
     ["bad bool", "response_cache { enable: yes }", 1, 26, /expected true or false/],

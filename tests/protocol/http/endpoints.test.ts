@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { readJson } from "../../support/json.ts";
 import { addSimple, TestRepository } from "../../support/model-repo.ts";
 import { identityModel } from "../../support/onnx-builder.ts";
 import { startTestServer, type TestServer } from "../../support/test-server.ts";
@@ -40,7 +41,7 @@ describe("health", () => {
 
 describe("metadata", () => {
   it("lists the server and exactly the extensions it implements", async () => {
-    const body = await (await get("/v2")).json();
+    const body = await readJson(await get("/v2"));
     expect(body).toEqual({
       name: "ferry",
       version: expect.any(String),
@@ -49,7 +50,7 @@ describe("metadata", () => {
   });
 
   it("describes a batching model with a -1 batch dimension", async () => {
-    expect(await (await get("/v2/models/simple")).json()).toEqual({
+    expect(await readJson(await get("/v2/models/simple"))).toEqual({
       name: "simple",
       versions: ["1"],
       platform: "onnxruntime_onnx",
@@ -65,19 +66,19 @@ describe("metadata", () => {
   });
 
   it("describes a given version and lists every ready version", async () => {
-    const body = await (await get("/v2/models/two_versions/versions/1")).json();
+    const body = await readJson(await get("/v2/models/two_versions/versions/1"));
     expect(body.versions).toEqual(["1", "2"]);
     expect(body.inputs).toEqual([{ name: "INPUT0", datatype: "FP32", shape: [3] }]);
   });
 
   it("returns the completed config, auto-completed where config.pbtxt is missing", async () => {
-    const config = await (await get("/v2/models/no_config/config")).json();
+    const config = await readJson(await get("/v2/models/no_config/config"));
     expect(config.name).toBe("no_config");
     expect(config.max_batch_size).toBe(4);
     expect(config.input[0]).toMatchObject({ name: "INPUT0", data_type: "TYPE_UINT8", dims: [2] });
     expect(config.instance_group[0]).toMatchObject({ kind: "KIND_CPU", count: 2 });
     expect(config.dynamic_batching).toBeDefined();
-    const versioned = await (await get("/v2/models/simple/versions/1/config")).json();
+    const versioned = await readJson(await get("/v2/models/simple/versions/1/config"));
     expect(versioned.max_batch_size).toBe(8);
   });
 });
@@ -95,16 +96,18 @@ describe("routing errors", () => {
       const response = await get(path, { method });
       expect(response.status).toBe(status);
       expect(response.headers.get("content-type")).toContain("application/json");
-      expect(await response.json()).toEqual({ error });
+      expect(await readJson(response)).toEqual({ error });
     });
   }
 
   it("answers unknown models and versions with Triton's messages", async () => {
     const unknown = await get("/v2/models/nope");
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).error).toBe("repository: Request for unknown model: 'nope' is not found");
+    expect((await readJson(unknown)).error).toBe(
+      "repository: Request for unknown model: 'nope' is not found",
+    );
     const version = await get("/v2/models/simple/versions/3/config");
     expect(version.status).toBe(404);
-    expect((await version.json()).error).toContain("'simple' version 3 is not found");
+    expect((await readJson(version)).error).toContain("'simple' version 3 is not found");
   });
 });

@@ -65,8 +65,12 @@ it("counts failures by reason", async () => {
     body: JSON.stringify({ inputs: [{ name: "INPUT0", shape: [1, 16], datatype: "INT32", data: ZEROS }] }),
   });
   const text = await scrape();
-  expect(metricValue(text, 'nv_inference_request_failure{model="reshaper",version="1",reason="BACKEND"}')).toBe(1);
-  expect(metricValue(text, 'nv_inference_request_failure{model="simple",version="1",reason="OTHER"}')).toBe(1);
+  expect(
+    metricValue(text, 'nv_inference_request_failure{model="reshaper",version="1",reason="BACKEND"}'),
+  ).toBe(1);
+  expect(metricValue(text, 'nv_inference_request_failure{model="simple",version="1",reason="OTHER"}')).toBe(
+    1,
+  );
 });
 
 it("answers 404 for other paths on the metrics port", async () => {
