@@ -15,7 +15,7 @@ describe("splitAlongBatch", () => {
         [2, 3, 4, 5],
       ],
     ]);
-    expect((parts[1]?.data as Float32Array).buffer).toBe(data.buffer);
+    expect((parts[1] as { data: Float32Array }).data.buffer).toBe(data.buffer);
   });
 });
 

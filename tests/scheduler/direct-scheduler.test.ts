@@ -57,7 +57,9 @@ describe("DirectScheduler", () => {
       await settle();
     }
     expect(done).toEqual(["1", "2", "3"]);
-    expect(instance.executed.map((batch) => (batch.inputs[0]?.data as Int32Array)[0])).toEqual([1, 2, 3]);
+    expect(instance.executed.map((batch) => (batch.inputs[0] as { data: Int32Array }).data[0])).toEqual([
+      1, 2, 3,
+    ]);
   });
 
   it("never executes a request cancelled while it waited", async () => {

@@ -80,8 +80,8 @@ const SAMPLES: Record<Exclude<DataType, "BF16">, { json: unknown[]; bytes: () =>
     bytes: () => new Uint8Array(new Float32Array([1.5, -0.25, 1024]).buffer),
   },
   FP64: {
-    json: [1e-300, -2.5, 3.141592653589793],
-    bytes: () => new Uint8Array(new Float64Array([1e-300, -2.5, 3.141592653589793]).buffer),
+    json: [1e-300, -2.5, Math.PI],
+    bytes: () => new Uint8Array(new Float64Array([1e-300, -2.5, Math.PI]).buffer),
   },
   BYTES: { json: ["", "héllo", "a b"], bytes: () => encodeBytesElements(["", "héllo", "a b"]) },
 };
@@ -240,7 +240,7 @@ describe("infer with the binary tensor data extension", () => {
       "inference-header-content-length": String(json.byteLength),
     });
     const { outputs } = await decodeBinaryResponse(response);
-    expect(Array.from(new Int32Array((outputs[0]?.bytes as Uint8Array).buffer))).toEqual(
+    expect(Array.from(new Int32Array((outputs[0] as { bytes: Uint8Array }).bytes.buffer))).toEqual(
       INPUT0.map((v, i) => v + (INPUT1[i] as number)),
     );
     expect(outputs[1]?.data).toEqual(INPUT0.map((v, i) => v - (INPUT1[i] as number)));
