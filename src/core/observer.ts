@@ -25,3 +25,24 @@ export const silentObserver: InferenceObserver = {
   succeeded() {},
   failed() {},
 };
+
+/** One observer that tells several (metrics and statistics). */
+export function combineObservers(...observers: InferenceObserver[]): InferenceObserver {
+  return {
+    queued: () => {
+      for (const observer of observers) observer.queued();
+    },
+    dequeued: () => {
+      for (const observer of observers) observer.dequeued();
+    },
+    executed: (batchSize, clocks) => {
+      for (const observer of observers) observer.executed(batchSize, clocks);
+    },
+    succeeded: (batchSize, clock) => {
+      for (const observer of observers) observer.succeeded(batchSize, clock);
+    },
+    failed: (reason, clock) => {
+      for (const observer of observers) observer.failed(reason, clock);
+    },
+  };
+}

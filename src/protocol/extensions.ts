@@ -4,7 +4,9 @@
  */
 export const EXTENSIONS: string[] = [
   "classification",
+  "schedule_policy",
   "model_configuration",
   "binary_tensor_data",
   "parameters",
+  "statistics",
 ];

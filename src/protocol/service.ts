@@ -1,3 +1,4 @@
+import type { JsonObject } from "@bufbuild/protobuf";
 import { clientShape } from "../config/tensor-spec.ts";
 import { FerryError } from "../core/errors.ts";
 import type { InferRequest, InferResponse } from "../core/request.ts";
@@ -102,6 +103,13 @@ export class InferenceService {
   resolveModel(model: string, version?: string): ModelVersion {
     this.requireName(model, "ModelInfer");
     return this.manager.resolve(model, version);
+  }
+
+  /** The statistics extension: every serving version of every model, of one model, or one version. */
+  modelStatistics(model?: string, version?: string): { model_stats: JsonObject[] } {
+    return {
+      model_stats: this.manager.servingVersions(model, version).map((served) => served.statistics.toJson()),
+    };
   }
 
   infer(request: InferRequest): Promise<InferResponse> {

@@ -124,6 +124,23 @@ export class ModelManager {
     return slot.serving;
   }
 
+  /**
+   * Serving versions for the statistics extension: all of every model, all
+   * of one model, or one version (errors as `resolve` for unknown names).
+   */
+  servingVersions(name?: string, version?: string): ModelVersion[] {
+    if (name === undefined || name === "") {
+      return this.knownModels().flatMap((model) => this.servingVersions(model));
+    }
+    if (version !== undefined && version !== "") return [this.resolve(name, version)];
+    const entry = this.models.get(name);
+    if (!entry)
+      throw new FerryError("NOT_FOUND", "repository", `Request for unknown model: '${name}' is not found`);
+    return [...entry.versions.entries()]
+      .sort(([a], [b]) => a - b)
+      .flatMap(([, slot]) => (slot.serving ? [slot.serving] : []));
+  }
+
   /** State of every version the manager knows for a model (empty for a model never loaded). */
   versionStatus(name: string): VersionStatus[] {
     const entry = this.models.get(name);

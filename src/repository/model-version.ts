@@ -6,6 +6,7 @@ import type { FailureReason, InferenceObserver } from "../core/observer.ts";
 import type { InferRequest, InferResponse } from "../core/request.ts";
 import type { Tensor } from "../core/tensor.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
+import type { VersionStatistics } from "../metrics/statistics.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
 
 export interface ModelVersionParts {
@@ -15,6 +16,7 @@ export interface ModelVersionParts {
   instances: ModelInstance[];
   scheduler: Scheduler;
   observer: InferenceObserver;
+  statistics: VersionStatistics;
   /** Label lines per output name (classification), from `label_filename`. */
   labels: Map<string, string[]>;
 }
@@ -75,6 +77,10 @@ export class ModelVersion {
       }
       return tensor;
     });
+  }
+
+  get statistics(): VersionStatistics {
+    return this.parts.statistics;
   }
 
   pendingCount(): number {

@@ -9,12 +9,13 @@ import { readConfigText } from "../config/read-config.ts";
 import { inputSpecs, outputSpecs } from "../config/tensor-spec.ts";
 import { validateConfig } from "../config/validate.ts";
 import { FerryError } from "../core/errors.ts";
-import type { InferenceObserver } from "../core/observer.ts";
+import { combineObservers, type InferenceObserver } from "../core/observer.ts";
 import {
   ModelInstanceGroup_Kind as Kind,
   type ModelConfig,
   ModelConfigSchema,
 } from "../gen/model_config_pb.ts";
+import { VersionStatistics } from "../metrics/statistics.ts";
 import { createScheduler } from "../scheduler/create-scheduler.ts";
 import { ModelVersion } from "./model-version.ts";
 import type { ModelListing, ModelSource } from "./source.ts";
@@ -118,7 +119,8 @@ export async function loadVersion(
         }),
       );
     }
-    const observer = options.observerFor(name, versionText);
+    const statistics = new VersionStatistics(name, versionText);
+    const observer = combineObservers(options.observerFor(name, versionText), statistics);
     const scheduler = createScheduler({ model: name, version: versionText, config, instances, observer });
     const labels = await readLabels(name, config, options.source);
     const model = {
@@ -127,7 +129,16 @@ export async function loadVersion(
       inputs: inputSpecs(config),
       outputs: outputSpecs(config),
     };
-    return new ModelVersion({ config, version: versionText, model, instances, scheduler, observer, labels });
+    return new ModelVersion({
+      config,
+      version: versionText,
+      model,
+      instances,
+      scheduler,
+      observer,
+      statistics,
+      labels,
+    });
   } catch (error) {
     await Promise.all(instances.map((instance) => instance.close()));
     throw error;

@@ -1,10 +1,11 @@
 import type { Batch, ModelInstance } from "../../src/backends/backend.ts";
+import { splitAlongBatch } from "../../src/core/batch-split.ts";
 import type { Tensor } from "../../src/core/tensor.ts";
 
 /**
  * A model instance that holds each execution until the test releases it,
- * so scheduling order and concurrency can be observed exactly. Outputs
- * echo the inputs under the requested output names.
+ * so scheduling order and concurrency can be observed exactly. Its outputs
+ * echo the inputs (input i becomes output i), split back per request.
  */
 export class FakeInstance implements ModelInstance {
   readonly device = "cpu" as const;
@@ -12,24 +13,31 @@ export class FakeInstance implements ModelInstance {
   private readonly waiting: (() => void)[] = [];
   closed = false;
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    private readonly autoFinish = false,
+  ) {}
 
   execute(batch: Batch): Promise<Tensor[][]> {
     this.executed.push(batch);
-    return new Promise((resolve) => {
-      this.waiting.push(() =>
-        resolve(
-          batch.sizes.map(() =>
-            batch.inputs.map((input, at) => ({ ...input, name: batch.outputs[at] ?? input.name })),
-          ),
-        ),
+    const outputs = () => {
+      const perInput = batch.inputs.map((input, at) =>
+        splitAlongBatch({ ...input, name: batch.outputs[at] ?? input.name }, batch.sizes),
       );
-    });
+      return batch.sizes.map((_, request) => perInput.map((parts) => parts[request] as Tensor));
+    };
+    if (this.autoFinish) return Promise.resolve(outputs());
+    return new Promise((resolve) => this.waiting.push(() => resolve(outputs())));
   }
 
   /** Finishes the oldest execution still running. */
   finishOne(): void {
     this.waiting.shift()?.();
+  }
+
+  /** Finishes the newest execution still running. */
+  finishLast(): void {
+    this.waiting.pop()?.();
   }
 
   running(): number {
@@ -41,7 +49,7 @@ export class FakeInstance implements ModelInstance {
   }
 }
 
-/** Lets queued promise callbacks run. */
+/** Lets queued promise callbacks and zero-delay timers run. */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await Promise.resolve();
   await new Promise((resolve) => setTimeout(resolve, 0));

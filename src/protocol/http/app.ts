@@ -20,7 +20,7 @@ const VERSIONED = "/v2/models/:model/versions/:version";
 const KNOWN_PATHS = [
   /^\/v2\/?$/,
   /^\/v2\/health\/(live|ready)$/,
-  /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?(\/(ready|config|infer))?$/,
+  /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?(\/(ready|config|infer|stats))?$/,
 ];
 
 /** The v2 REST adapter: decodes HTTP into InferenceService calls and encodes their answers. */
@@ -45,6 +45,11 @@ export function createHttpApp(service: InferenceService, options: HttpOptions) {
     .get(VERSIONED, ({ params }) => guard(() => json(service.modelMetadata(params.model, params.version))))
     .get(`${MODEL}/ready`, ({ params }) => probe(() => service.modelReady(params.model)))
     .get(`${VERSIONED}/ready`, ({ params }) => probe(() => service.modelReady(params.model, params.version)))
+    .get("/v2/models/stats", () => guard(() => json(service.modelStatistics())))
+    .get(`${MODEL}/stats`, ({ params }) => guard(() => json(service.modelStatistics(params.model))))
+    .get(`${VERSIONED}/stats`, ({ params }) =>
+      guard(() => json(service.modelStatistics(params.model, params.version))),
+    )
     .get(`${MODEL}/config`, ({ params }) =>
       guard(() => json(configToJson(service.modelConfig(params.model)))),
     )

@@ -45,7 +45,14 @@ describe("metadata", () => {
     expect(body).toEqual({
       name: "ferry",
       version: expect.any(String),
-      extensions: ["classification", "model_configuration", "binary_tensor_data", "parameters"],
+      extensions: [
+        "classification",
+        "schedule_policy",
+        "model_configuration",
+        "binary_tensor_data",
+        "parameters",
+        "statistics",
+      ],
     });
   });
 

@@ -1,0 +1,184 @@
+import type { Batch, ModelInstance } from "../backends/backend.ts";
+import { concatAlongBatch } from "../core/batch-split.ts";
+import { FerryError } from "../core/errors.ts";
+import type { InferenceObserver } from "../core/observer.ts";
+import type { InferRequest, InferResponse } from "../core/request.ts";
+import type { Tensor } from "../core/tensor.ts";
+import { type BatchRules, decideBatch } from "./batch-rules.ts";
+import type { InstancePool } from "./instance-pool.ts";
+import { PendingRequest } from "./pending-request.ts";
+import type { QueueConfig } from "./queue-policy.ts";
+import { RequestQueue } from "./request-queue.ts";
+import { ResponseOrder } from "./response-order.ts";
+import type { Scheduler } from "./scheduler.ts";
+
+export interface BatchingSchedulerOptions {
+  model: string;
+  version: string;
+  pool: InstancePool;
+  /** Every output name, produced when a request asks for none in particular. */
+  allOutputs: string[];
+  observer: InferenceObserver;
+  rules: BatchRules;
+  queue: QueueConfig;
+  preserveOrdering: boolean;
+}
+
+/**
+ * Triton's default scheduler (`rules.batching` false: one request per
+ * execution) and dynamic batcher, on the event loop. Requests wait in a
+ * priority queue; whenever an instance is free the batch rules decide what
+ * runs; inputs are joined once per batch and outputs split back by views.
+ * An aborted or expired request leaves the queue and never takes a batch slot.
+ */
+export class BatchingScheduler implements Scheduler {
+  private readonly queue: RequestQueue;
+  private readonly order: ResponseOrder | undefined;
+  private waitTimer: ReturnType<typeof setTimeout> | undefined;
+  private draining = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: BatchingSchedulerOptions) {
+    this.order = options.preserveOrdering ? new ResponseOrder() : undefined;
+    this.queue = new RequestQueue(options.queue, {
+      left: () => options.observer.dequeued(),
+      expired: (pending, error) => this.answer(pending, () => pending.fail(error)),
+    });
+  }
+
+  enqueue(request: InferRequest, batchSize: number): Promise<InferResponse> {
+    const { model, version } = this.options;
+    if (this.draining) {
+      return Promise.reject(
+        new FerryError("UNAVAILABLE", "scheduler", `model '${model}' version ${version} is unloading`),
+      );
+    }
+    const pending = new PendingRequest(request, batchSize);
+    if (request.signal.aborted) {
+      pending.fail(pending.cancelled());
+      return pending.response;
+    }
+    request.timing.queued = performance.now();
+    try {
+      this.queue.push(pending, model);
+    } catch (error) {
+      pending.fail(FerryError.from(error, "scheduler"));
+      return pending.response;
+    }
+    this.options.observer.queued();
+    this.order?.track(pending);
+    request.signal.addEventListener("abort", () => this.abandon(pending), { once: true });
+    this.dispatch();
+    return pending.response;
+  }
+
+  pendingCount(): number {
+    return this.queue.size;
+  }
+
+  drain(): Promise<void> {
+    this.draining = true;
+    this.dispatch();
+    return this.whenIdle();
+  }
+
+  private abandon(pending: PendingRequest): void {
+    if (this.queue.remove(pending)) {
+      this.answer(pending, () => pending.fail(pending.cancelled()));
+      this.notifyIfIdle();
+    }
+  }
+
+  /** Runs batches while instances are free and the rules say go. */
+  private dispatch(): void {
+    if (this.waitTimer) {
+      clearTimeout(this.waitTimer);
+      this.waitTimer = undefined;
+    }
+    const { pool } = this.options;
+    const rules = this.draining ? { ...this.options.rules, maxDelayMs: 0 } : this.options.rules;
+    while (pool.hasFree()) {
+      const now = performance.now();
+      const decision = decideBatch(this.queue.inOrder(), rules, now);
+      if (decision.kind === "idle") break;
+      if (decision.kind === "wait") {
+        this.waitTimer = setTimeout(() => this.dispatch(), Math.max(0, decision.until - now));
+        break;
+      }
+      this.queue.take(decision.requests);
+      this.run(pool.acquire() as ModelInstance, decision.requests);
+    }
+    this.notifyIfIdle();
+  }
+
+  private run(instance: ModelInstance, requests: PendingRequest[]): void {
+    const batch = this.assemble(requests);
+    instance
+      .execute(batch)
+      .then(
+        (results) => {
+          this.options.observer.executed(
+            batch.sizes.reduce((sum, size) => sum + size, 0),
+            batch.clocks,
+          );
+          requests.forEach((pending, index) => {
+            const outputs = results[index] ?? [];
+            this.answer(pending, () => pending.complete(this.options.model, this.options.version, outputs));
+          });
+        },
+        (error: unknown) => {
+          const failure = FerryError.from(error, "backend");
+          for (const pending of requests) this.answer(pending, () => pending.fail(failure));
+        },
+      )
+      .finally(() => {
+        this.options.pool.release(instance);
+        this.dispatch();
+      });
+  }
+
+  /** One execution's inputs: each input joined across the requests once. */
+  private assemble(requests: PendingRequest[]): Batch {
+    const first = requests[0] as PendingRequest;
+    const inputs = first.request.inputs.map((input) =>
+      requests.length === 1
+        ? input
+        : concatAlongBatch(
+            requests.map((pending) => pending.request.inputs.find((i) => i.name === input.name) as Tensor),
+          ),
+    );
+    const outputs = new Set<string>();
+    for (const pending of requests) {
+      for (const name of pending.request.outputs?.map((output) => output.name) ?? this.options.allOutputs)
+        outputs.add(name);
+    }
+    return {
+      inputs,
+      sizes: requests.map((pending) => pending.batchSize),
+      outputs: [...outputs],
+      clocks: requests.map((pending) => pending.request.timing),
+    };
+  }
+
+  /** Delivers an answer now, or in arrival order under preserve_ordering. */
+  private answer(pending: PendingRequest, deliver: () => void): void {
+    if (this.order) this.order.settle(pending, deliver);
+    else deliver();
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.queue.size === 0 && this.options.pool.busy() === 0;
+  }
+
+  private notifyIfIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
