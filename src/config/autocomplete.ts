@@ -10,6 +10,7 @@ import {
   ModelOutputSchema,
 } from "../gen/model_config_pb.ts";
 import { configDataType } from "./datatypes.ts";
+import { sequenceTensorNames } from "./sequence-names.ts";
 
 export interface AutoCompleteOptions {
   /** `--backend-config=default-max-batch-size` (Triton default 4). */
@@ -21,7 +22,8 @@ export interface AutoCompleteOptions {
  * onnxruntime backend does: inputs and outputs (names, datatypes, dims),
  * `max_batch_size` (the default when the config names no tensors and every
  * tensor's first dim is dynamic), and `dynamic_batching {}` when the
- * resulting max_batch_size > 1 and no scheduler is configured.
+ * resulting max_batch_size > 1 and no scheduler is configured. Tensors the
+ * sequence batcher feeds or keeps (controls, state) are left out.
  */
 export function autoComplete(
   config: ModelConfig,
@@ -51,9 +53,11 @@ export function autoComplete(
     completed.maxBatchSize = options.defaultMaxBatchSize;
   }
   const batching = completed.maxBatchSize > 0;
+  const { fed, kept } = sequenceTensorNames(completed);
   const dimsOf = (shape: number[] | undefined) => (shape ?? [-1]).slice(batching ? 1 : 0).map(BigInt);
 
   for (const io of signature.inputs) {
+    if (fed.has(io.name)) continue;
     let input = completed.input.find((entry) => entry.name === io.name);
     if (!input) {
       input = create(ModelInputSchema, { name: io.name });
@@ -63,6 +67,7 @@ export function autoComplete(
     if (input.dims.length === 0 && !input.reshape) input.dims = dimsOf(io.shape);
   }
   for (const io of signature.outputs) {
+    if (kept.has(io.name)) continue;
     let output = completed.output.find((entry) => entry.name === io.name);
     if (!output) {
       output = create(ModelOutputSchema, { name: io.name });

@@ -2,6 +2,7 @@ import type { IoSignature, ModelSignature } from "../backends/backend.ts";
 import { FerryError } from "../core/errors.ts";
 import type { ModelConfig, ModelInput, ModelOutput } from "../gen/model_config_pb.ts";
 import { configTypeName, wireDataType } from "./datatypes.ts";
+import { sequenceTensorNames } from "./sequence-names.ts";
 
 /**
  * Checks a completed config against what the model file declares, so a
@@ -34,10 +35,19 @@ export function checkAgainstModelFile(config: ModelConfig, signature: ModelSigna
   };
   compare("input", config.input, signature.inputs);
   compare("output", config.output, signature.outputs);
+  const { fed, kept } = sequenceTensorNames(config);
   for (const io of signature.inputs) {
-    if (!config.input.some((input) => input.name === io.name)) {
+    if (!fed.has(io.name) && !config.input.some((input) => input.name === io.name)) {
       problems.push(`model file input '${io.name}' is missing from the config`);
     }
+  }
+  for (const name of fed) {
+    if (!signature.inputs.some((io) => io.name === name))
+      problems.push(`sequence_batching feeds '${name}', which is not an input of the model file`);
+  }
+  for (const name of kept) {
+    if (!signature.outputs.some((io) => io.name === name))
+      problems.push(`sequence_batching keeps state from '${name}', which is not an output of the model file`);
   }
   if (problems.length > 0)
     throw new FerryError("INVALID_ARGUMENT", "config", `${source}: ${problems.join("; ")}`);

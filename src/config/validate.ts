@@ -7,6 +7,7 @@ import {
   type ModelOutput,
 } from "../gen/model_config_pb.ts";
 import { configTypeName, wireDataType } from "./datatypes.ts";
+import { checkSequenceBatching } from "./validate-sequence.ts";
 
 /**
  * Checks a completed config; throws a config error whose message starts
@@ -27,6 +28,9 @@ export function validateConfig(config: ModelConfig, modelName: string, source: s
   const scheduling = config.schedulingChoice;
   if (scheduling.case === "dynamicBatching")
     checkDynamicBatching(scheduling.value, config.maxBatchSize, report);
+  if (scheduling.case === "sequenceBatching") checkSequenceBatching(config, scheduling.value, report);
+  if (scheduling.case === "ensembleScheduling")
+    report("ensemble_scheduling", "ensembles are not supported yet");
 
   if (problems.length > 0) {
     throw new FerryError("INVALID_ARGUMENT", "config", `${source}: ${problems.join("; ")}`);

@@ -1,4 +1,4 @@
-import { type DataType, elementByteSize, type NumericArray } from "./datatype.ts";
+import { arrayTypeOf, type DataType, elementByteSize, type NumericArray } from "./datatype.ts";
 
 /** A typed array for fixed-size types, one Uint8Array per element for BYTES. */
 export type TensorData = NumericArray | Uint8Array[];
@@ -44,4 +44,12 @@ export function formatShape(shape: readonly number[]): string {
 export function expectedByteSize(datatype: DataType, shape: readonly number[]): number | undefined {
   const size = elementByteSize(datatype);
   return size === undefined ? undefined : size * elementCount(shape);
+}
+
+/** A tensor of zeros (empty strings for BYTES). */
+export function zeroTensor(name: string, datatype: DataType, shape: number[]): Tensor {
+  const count = elementCount(shape);
+  if (datatype === "BYTES")
+    return { name, datatype, shape, data: Array.from({ length: count }, () => new Uint8Array(0)) };
+  return { name, datatype, shape, data: new (arrayTypeOf(datatype))(count) };
 }

@@ -4,6 +4,7 @@
  */
 export const EXTENSIONS: string[] = [
   "classification",
+  "sequence",
   "schedule_policy",
   "model_configuration",
   "binary_tensor_data",

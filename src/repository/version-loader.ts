@@ -17,6 +17,7 @@ import {
 } from "../gen/model_config_pb.ts";
 import { VersionStatistics } from "../metrics/statistics.ts";
 import { createScheduler } from "../scheduler/create-scheduler.ts";
+import { readInitialStates } from "./initial-state.ts";
 import { ModelVersion } from "./model-version.ts";
 import type { ModelListing, ModelSource } from "./source.ts";
 import { selectVersions } from "./version-policy.ts";
@@ -121,7 +122,15 @@ export async function loadVersion(
     }
     const statistics = new VersionStatistics(name, versionText);
     const observer = combineObservers(options.observerFor(name, versionText), statistics);
-    const scheduler = createScheduler({ model: name, version: versionText, config, instances, observer });
+    const initialStates = await readInitialStates(name, config, options.source);
+    const scheduler = createScheduler({
+      model: name,
+      version: versionText,
+      config,
+      instances,
+      observer,
+      initialStates,
+    });
     const labels = await readLabels(name, config, options.source);
     const model = {
       name,

@@ -1,10 +1,13 @@
 import type { ModelInstance } from "../backends/backend.ts";
 import type { InferenceObserver } from "../core/observer.ts";
+import type { Tensor } from "../core/tensor.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
 import { BatchingScheduler } from "./batching-scheduler.ts";
 import { InstancePool } from "./instance-pool.ts";
 import { queueConfigOf, SINGLE_QUEUE } from "./queue-policy.ts";
 import type { Scheduler } from "./scheduler.ts";
+import { SequenceBatcher } from "./sequence/sequence-batcher.ts";
+import { sequenceSettings, stateOutputNames } from "./sequence/sequence-config.ts";
 
 export interface SchedulerSpec {
   model: string;
@@ -12,11 +15,28 @@ export interface SchedulerSpec {
   config: ModelConfig;
   instances: ModelInstance[];
   observer: InferenceObserver;
+  /** Sequence models: one row of each state input's initial value. */
+  initialStates?: ReadonlyMap<string, Tensor>;
 }
 
-/** The scheduler a config asks for: the dynamic batcher, or the default scheduler. */
+/** The scheduler a config asks for: the sequence batcher, the dynamic batcher, or the default scheduler. */
 export function createScheduler(spec: SchedulerSpec): Scheduler {
   const { config } = spec;
+  const scheduling = config.schedulingChoice;
+  if (scheduling.case === "sequenceBatching") {
+    const stateOutputs = new Set(stateOutputNames(scheduling.value));
+    return new SequenceBatcher({
+      model: spec.model,
+      version: spec.version,
+      instances: spec.instances,
+      settings: sequenceSettings(config, scheduling.value, spec.instances.length),
+      batched: config.maxBatchSize > 0,
+      maxBatchSize: config.maxBatchSize,
+      allOutputs: config.output.map((output) => output.name).filter((name) => !stateOutputs.has(name)),
+      initialStates: spec.initialStates ?? new Map(),
+      observer: spec.observer,
+    });
+  }
   const common = {
     model: spec.model,
     version: spec.version,
@@ -24,7 +44,6 @@ export function createScheduler(spec: SchedulerSpec): Scheduler {
     allOutputs: config.output.map((output) => output.name),
     observer: spec.observer,
   };
-  const scheduling = config.schedulingChoice;
   if (scheduling.case === "dynamicBatching") {
     const batching = scheduling.value;
     return new BatchingScheduler({

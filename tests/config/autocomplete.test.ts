@@ -58,6 +58,29 @@ describe("autoComplete", () => {
     expect(config.schedulingChoice.case).toBeUndefined();
   });
 
+  it("leaves out the tensors the sequence batcher feeds and keeps", () => {
+    const stateful: ModelSignature = {
+      inputs: [
+        { name: "INPUT", datatype: "INT32", shape: [-1, 1], frameworkType: "int32" },
+        { name: "START", datatype: "BOOL", shape: [-1, 1], frameworkType: "bool" },
+        { name: "STATE_IN", datatype: "INT32", shape: [-1, 1], frameworkType: "int32" },
+      ],
+      outputs: [
+        { name: "OUTPUT", datatype: "INT32", shape: [-1, 1], frameworkType: "int32" },
+        { name: "STATE_OUT", datatype: "INT32", shape: [-1, 1], frameworkType: "int32" },
+      ],
+    };
+    const written = readConfigText(
+      `max_batch_size: 4 sequence_batching {
+        control_input [{ name: "START" control [{ kind: CONTROL_SEQUENCE_START bool_false_true: [false, true] }] }]
+        state [{ input_name: "STATE_IN" output_name: "STATE_OUT" data_type: TYPE_INT32 dims: [1] }] }`,
+      "c",
+    );
+    const config = autoComplete(written, stateful, options);
+    expect(config.input.map((input) => input.name)).toEqual(["INPUT"]);
+    expect(config.output.map((output) => output.name)).toEqual(["OUTPUT"]);
+  });
+
   it("rejects a model tensor of a type the protocol cannot carry", () => {
     const signature: ModelSignature = {
       inputs: [{ name: "m", datatype: undefined, shape: undefined, frameworkType: "non-tensor" }],

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DATA_TYPES, type DataType } from "../../src/core/datatype.ts";
-import { addSubModel, buildOnnxModel, identityModel } from "./onnx-builder.ts";
+import { accumulatorModel, addSubModel, buildOnnxModel, identityModel } from "./onnx-builder.ts";
 
 /** Datatypes onnxruntime-node can exchange (all but BF16). */
 export const ORT_DATA_TYPES = DATA_TYPES.filter((datatype) => datatype !== "BF16");
@@ -85,5 +85,18 @@ instance_group [ { kind: KIND_CPU count: 1 } ]`,
         nodes: [{ op: "Reshape", inputs: ["DATA", "SHAPE"], outputs: ["OUTPUT0"] }],
       }),
     },
+  });
+}
+
+/** `accumulator` exactly as in models/ (config and model), optionally with another strategy block. */
+export function addAccumulator(
+  repo: TestRepository,
+  name = "accumulator",
+  strategy = "direct { }",
+): TestRepository {
+  const bundled = readFileSync(join(import.meta.dir, "../../models/accumulator/config.pbtxt"), "utf8");
+  return repo.addModel(name, {
+    config: bundled.replace('name: "accumulator"', `name: "${name}"`).replace("direct { }", strategy),
+    versions: { 1: accumulatorModel() },
   });
 }

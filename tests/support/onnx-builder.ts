@@ -178,3 +178,21 @@ export function addSubModel(datatype: DataType, shape: (number | string)[]): Uin
     ],
   });
 }
+
+/**
+ * A stateful accumulator for the sequence batcher: OUTPUT = INPUT + (START ?
+ * 0 : STATE_IN), and STATE_OUT = OUTPUT, all INT32 [batch, 1]; START is BOOL.
+ */
+export function accumulatorModel(): Uint8Array {
+  const row = (name: string, datatype: DataType) => ({ name, datatype, shape: ["batch", 1] });
+  return buildOnnxModel({
+    inputs: [row("INPUT", "INT32"), row("START", "BOOL"), row("STATE_IN", "INT32")],
+    outputs: [row("OUTPUT", "INT32"), row("STATE_OUT", "INT32")],
+    initializers: [{ name: "ZERO", datatype: "INT32", dims: [], data: new Int32Array([0]) }],
+    nodes: [
+      { op: "Where", inputs: ["START", "ZERO", "STATE_IN"], outputs: ["BASE"] },
+      { op: "Add", inputs: ["BASE", "INPUT"], outputs: ["OUTPUT"] },
+      { op: "Identity", inputs: ["OUTPUT"], outputs: ["STATE_OUT"] },
+    ],
+  });
+}

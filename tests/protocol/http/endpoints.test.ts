@@ -47,6 +47,7 @@ describe("metadata", () => {
       version: expect.any(String),
       extensions: [
         "classification",
+        "sequence",
         "schedule_policy",
         "model_configuration",
         "binary_tensor_data",
