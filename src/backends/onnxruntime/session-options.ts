@@ -7,7 +7,8 @@ import type { ort } from "./ort-runtime.ts";
  * Session options from config.pbtxt, using the keys of Triton's onnxruntime
  * backend where they exist: `optimization.graph.level` (-1 basic, 1 extended,
  * otherwise all) and the `parameters` intra_op_thread_count,
- * inter_op_thread_count and execution_mode (0 sequential, 1 parallel).
+ * inter_op_thread_count and execution_mode (0 sequential, 1 parallel), plus
+ * onnxruntime session config entries as "session.*" parameters.
  */
 export function sessionOptionsFor(
   config: ModelConfig,
@@ -25,7 +26,40 @@ export function sessionOptionsFor(
   if (inter !== undefined) options.interOpNumThreads = inter;
   const mode = integerParameter(config, "execution_mode");
   if (mode !== undefined) options.executionMode = mode === 1 ? "parallel" : "sequential";
+  options.extra = sessionConfigEntries(config);
   return options;
+}
+
+/**
+ * Thread pools that spin after each run take CPU the event loop needs on a
+ * small host, so ferry turns spinning off unless the config asks for it.
+ */
+const DEFAULT_SESSION_ENTRIES: Record<string, string> = {
+  "session.intra_op.allow_spinning": "0",
+  "session.inter_op.allow_spinning": "0",
+};
+
+/**
+ * `parameters` keys starting with "session." are onnxruntime session config
+ * entries, passed through as they are (e.g. "session.intra_op.allow_spinning"),
+ * over ferry's defaults.
+ */
+function sessionConfigEntries(config: ModelConfig): Record<string, unknown> {
+  const entries = { ...DEFAULT_SESSION_ENTRIES };
+  for (const [key, parameter] of Object.entries(config.parameters)) {
+    if (key.startsWith("session.")) entries[key] = parameter.stringValue;
+  }
+  const nested: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entries)) {
+    const path = key.split(".");
+    let node = nested;
+    for (const part of path.slice(0, -1)) {
+      node[part] ??= {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[path.at(-1) as string] = value;
+  }
+  return nested;
 }
 
 function graphLevel(level: number): ort.InferenceSession.SessionOptions["graphOptimizationLevel"] {

@@ -83,9 +83,11 @@ function parseHeaderLength(value: string | null, bodyLength: number): number | u
   return length;
 }
 
+const utf8 = new TextDecoder();
+
 function parseJson(bytes: Uint8Array): unknown {
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
+    return JSON.parse(utf8.decode(bytes));
   } catch (error) {
     throw invalidArgument("protocol", `malformed JSON in request body: ${(error as Error).message}`);
   }

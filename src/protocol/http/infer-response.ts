@@ -4,6 +4,8 @@ import type { Tensor } from "../../core/tensor.ts";
 import { encodeTensorBytes } from "../../core/wire-bytes.ts";
 import { tensorDataToJson } from "./json-data.ts";
 
+const utf8 = new TextEncoder();
+
 /**
  * An InferResponse as a v2 body. Outputs flagged binary travel as raw chunks
  * after the JSON header (binary tensor data extension), with
@@ -30,7 +32,7 @@ export function encodeInferResponse(
   }
   json += `"outputs":[${outputs.join(",")}]}`;
   if (chunks.length === 0) return { body: json };
-  const header = new TextEncoder().encode(json);
+  const header = utf8.encode(json);
   const body = new Uint8Array(header.byteLength + chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0));
   body.set(header, 0);
   let offset = header.byteLength;

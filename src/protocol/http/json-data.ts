@@ -37,42 +37,57 @@ export function jsonToTensorData(
       return encoder.encode(value);
     });
   }
-  const out = new (arrayTypeOf(datatype))(count);
-  for (let at = 0; at < count; at++) out[at] = convertElement(datatype, values[at], where, at) as never;
-  return out;
+  return convertElements(datatype, values, where);
 }
 
-function convertElement(
-  datatype: Exclude<DataType, "BYTES">,
-  value: unknown,
-  where: string,
-  at: number,
-): number | bigint {
+/** One tight loop per datatype: every element checked for its JSON type and range. */
+function convertElements(datatype: Exclude<DataType, "BYTES">, values: unknown[], where: string): TensorData {
+  const count = values.length;
+  const out = new (arrayTypeOf(datatype))(count);
   if (datatype === "BOOL") {
-    if (typeof value !== "boolean") throw elementError(where, at, value, "true or false");
-    return value ? 1 : 0;
+    const bools = out as Uint8Array;
+    for (let at = 0; at < count; at++) {
+      const value = values[at];
+      if (typeof value !== "boolean") throw elementError(where, at, value, "true or false");
+      bools[at] = value ? 1 : 0;
+    }
+    return bools;
   }
-  if (typeof value !== "number") throw elementError(where, at, value, `a ${datatype} number`);
-  switch (datatype) {
-    case "FP32":
-    case "FP64":
-      return value;
-    case "FP16":
-      return numberToHalf(value);
-    case "BF16":
-      return numberToBfloat16(value);
-    case "INT64":
-    case "UINT64":
+  const numberAt = (at: number): number => {
+    const value = values[at];
+    if (typeof value !== "number") throw elementError(where, at, value, `a ${datatype} number`);
+    return value;
+  };
+  if (datatype === "FP32" || datatype === "FP64") {
+    const floats = out as Float32Array | Float64Array;
+    for (let at = 0; at < count; at++) floats[at] = numberAt(at);
+    return floats;
+  }
+  if (datatype === "FP16" || datatype === "BF16") {
+    const halves = out as Uint16Array;
+    const convert = datatype === "FP16" ? numberToHalf : numberToBfloat16;
+    for (let at = 0; at < count; at++) halves[at] = convert(numberAt(at));
+    return halves;
+  }
+  if (datatype === "INT64" || datatype === "UINT64") {
+    const longs = out as BigInt64Array | BigUint64Array;
+    for (let at = 0; at < count; at++) {
+      const value = numberAt(at);
       if (!Number.isInteger(value) || (datatype === "UINT64" && value < 0))
         throw elementError(where, at, value, `a ${datatype}`);
-      return BigInt(value);
-    default: {
-      const [min, max] = INTEGER_RANGE[datatype] as [number, number];
-      if (!Number.isInteger(value) || value < min || value > max)
-        throw elementError(where, at, value, `a ${datatype}`);
-      return value;
+      longs[at] = BigInt(value);
     }
+    return longs;
   }
+  const [min, max] = INTEGER_RANGE[datatype] as [number, number];
+  const ints = out as Exclude<NumericArray, BigInt64Array | BigUint64Array>;
+  for (let at = 0; at < count; at++) {
+    const value = numberAt(at);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw elementError(where, at, value, `a ${datatype}`);
+    ints[at] = value;
+  }
+  return ints;
 }
 
 function flatten(data: unknown, where: string): unknown[] {
@@ -109,25 +124,16 @@ function elementError(where: string, at: number, value: unknown, expected: strin
   );
 }
 
-/** TensorData as the text of a flat JSON array, built directly (bigints exact, non-finite floats as null). */
+/**
+ * TensorData as the text of a flat JSON array: native JSON.stringify for
+ * numbers (non-finite floats become null), exact digits for 64-bit integers.
+ */
 export function tensorDataToJson(datatype: DataType, data: TensorData): string {
-  if (Array.isArray(data))
-    return `[${data.map((element) => JSON.stringify(decoder.decode(element))).join(",")}]`;
+  if (Array.isArray(data)) return JSON.stringify(data.map((element) => decoder.decode(element)));
   const numeric = data as NumericArray;
-  if (datatype === "BOOL")
-    return `[${Array.from(numeric as Uint8Array, (v) => (v ? "true" : "false")).join(",")}]`;
-  if (datatype === "FP16") return numbersToJson(Array.from(numeric as Uint16Array, halfToNumber));
-  if (datatype === "BF16") return numbersToJson(Array.from(numeric as Uint16Array, bfloat16ToNumber));
-  if (datatype === "FP32" || datatype === "FP64") return numbersToJson(numeric as Float32Array);
-  return `[${(numeric as ArrayLike<number | bigint> & { join(separator: string): string }).join(",")}]`;
-}
-
-function numbersToJson(values: ArrayLike<number>): string {
-  let text = "[";
-  for (let at = 0; at < values.length; at++) {
-    const value = values[at] as number;
-    if (at > 0) text += ",";
-    text += Number.isFinite(value) ? String(value) : "null";
-  }
-  return `${text}]`;
+  if (datatype === "BOOL") return JSON.stringify(Array.from(numeric as Uint8Array, (value) => value !== 0));
+  if (datatype === "FP16") return JSON.stringify(Array.from(numeric as Uint16Array, halfToNumber));
+  if (datatype === "BF16") return JSON.stringify(Array.from(numeric as Uint16Array, bfloat16ToNumber));
+  if (datatype === "INT64" || datatype === "UINT64") return `[${(numeric as BigInt64Array).join(",")}]`;
+  return JSON.stringify(Array.from(numeric as Float64Array));
 }

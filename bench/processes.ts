@@ -1,0 +1,40 @@
+import { createServer } from "node:net";
+import type { Subprocess } from "bun";
+
+const children: Subprocess[] = [];
+
+/** A TCP port nobody listens on right now, on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/** Starts a bun script and waits until `readyUrl` answers 200, or answers at all with `anyStatus` (at most 60 s). */
+export async function startProcess(args: string[], readyUrl: string, anyStatus = false): Promise<Subprocess> {
+  const child = Bun.spawn([process.execPath, ...args], { stdout: "ignore", stderr: "pipe" });
+  children.push(child);
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`${args.join(" ")} exited: ${await new Response(child.stderr).text()}`);
+    const ok = await fetch(readyUrl)
+      .then((response) => anyStatus || response.status === 200)
+      .catch(() => false);
+    if (ok) return child;
+    await Bun.sleep(100);
+  }
+  throw new Error(`${args.join(" ")} did not become ready at ${readyUrl}`);
+}
+
+/** Stops every process this bench started, by PID. */
+export function stopAll(): void {
+  for (const child of children.splice(0)) child.kill("SIGTERM");
+}
+
+process.on("exit", stopAll);
