@@ -63,6 +63,7 @@ try {
       "--http-address=127.0.0.1",
       `--http-port=${ferryPort}`,
       "--allow-metrics=false",
+      "--allow-grpc=false",
       // Batching off means off: otherwise auto-complete adds dynamic_batching {} as Triton does.
       "--disable-auto-complete-config",
     ],

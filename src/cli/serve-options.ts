@@ -8,7 +8,10 @@ export interface ServeOptions {
   httpAddress: string;
   allowHttp: boolean;
   grpcPort: number;
+  grpcAddress: string;
   allowGrpc: boolean;
+  grpcMaxMessageBytes: number;
+  corsAllowOrigins: string[];
   metricsPort: number;
   metricsAddress: string;
   allowMetrics: boolean;
@@ -38,7 +41,18 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: "http-address", kind: "string", help: "address HTTP listens on (default 0.0.0.0)" },
   { name: "allow-http", kind: "boolean", help: "serve HTTP/REST (default true)" },
   { name: "grpc-port", kind: "integer", help: "gRPC port (default 8001)" },
+  { name: "grpc-address", kind: "string", help: "address gRPC listens on (default: --http-address)" },
   { name: "allow-grpc", kind: "boolean", help: "serve gRPC (default true)" },
+  {
+    name: "grpc-max-message-bytes",
+    kind: "integer",
+    help: "largest gRPC/Connect message (default 268435456)",
+  },
+  {
+    name: "cors-allow-origin",
+    kind: "list",
+    help: "origin browsers may call from (repeatable, * = any; default none)",
+  },
   { name: "metrics-port", kind: "integer", help: "Prometheus metrics port (default 8002)" },
   { name: "metrics-address", kind: "string", help: "address metrics listen on (default: --http-address)" },
   { name: "allow-metrics", kind: "boolean", help: "serve /metrics (default true)" },
@@ -100,7 +114,10 @@ export function serveOptions(argv: readonly string[]): ServeOptions | "help" {
     httpAddress,
     allowHttp: get("allow-http", true),
     grpcPort: port(values, "grpc-port", 8001),
+    grpcAddress: get("grpc-address", httpAddress),
     allowGrpc: get("allow-grpc", true),
+    grpcMaxMessageBytes: atLeast(values, "grpc-max-message-bytes", 256 * 1024 * 1024, 1024),
+    corsAllowOrigins: get("cors-allow-origin", []),
     metricsPort: port(values, "metrics-port", 8002),
     metricsAddress: get("metrics-address", httpAddress),
     allowMetrics: get("allow-metrics", true),

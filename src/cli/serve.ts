@@ -6,7 +6,9 @@ import { modelsReady, notReadyModels } from "../health/readiness.ts";
 import { ServerState } from "../health/server-state.ts";
 import { createServerMetrics } from "../metrics/registry.ts";
 import { EXTENSIONS } from "../protocol/extensions.ts";
+import { startGrpcServer } from "../protocol/grpc/grpc-server.ts";
 import { createHttpApp } from "../protocol/http/app.ts";
+import { withCors } from "../protocol/http/cors.ts";
 import { InferenceService } from "../protocol/service.ts";
 import { CombinedSource } from "../repository/combined-source.ts";
 import { LocalSource } from "../repository/local-source.ts";
@@ -16,6 +18,7 @@ import type { ServeOptions } from "./serve-options.ts";
 
 export interface RunningServer {
   httpPort: number | undefined;
+  grpcPort: number | undefined;
   metricsPort: number | undefined;
   manager: ModelManager;
   service: InferenceService;
@@ -60,7 +63,7 @@ export async function startServer(options: ServeOptions, log: Logger): Promise<R
     ? Bun.serve({
         port: options.httpPort,
         hostname: options.httpAddress,
-        fetch: createHttpApp(service, { maxInputBytes: options.httpMaxInputSize }).fetch,
+        fetch: httpHandler(service, options),
         // The handler enforces --http-max-input-size itself, with a JSON error.
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         idleTimeout: 255,
@@ -79,8 +82,17 @@ export async function startServer(options: ServeOptions, log: Logger): Promise<R
         },
       })
     : undefined;
+  const grpc = options.allowGrpc
+    ? await startGrpcServer(service, {
+        port: options.grpcPort,
+        address: options.grpcAddress,
+        maxMessageBytes: options.grpcMaxMessageBytes,
+      })
+    : undefined;
+  const at = (address: string, port: number | undefined) =>
+    port === undefined ? "(disabled)" : `${address}:${port}`;
   log.info(
-    `HTTP on ${http ? `${options.httpAddress}:${http.port}` : "(disabled)"}, metrics on ${metricsServer ? `${options.metricsAddress}:${metricsServer.port}` : "(disabled)"}`,
+    `HTTP on ${at(options.httpAddress, http?.port)}, gRPC on ${at(options.grpcAddress, grpc?.port)}, metrics on ${at(options.metricsAddress, metricsServer?.port)}`,
   );
 
   const startupModels = await modelsToLoad(options, manager);
@@ -93,6 +105,7 @@ export async function startServer(options: ServeOptions, log: Logger): Promise<R
 
   return {
     httpPort: http?.port,
+    grpcPort: grpc?.port,
     metricsPort: metricsServer?.port,
     manager,
     service,
@@ -107,9 +120,18 @@ export async function startServer(options: ServeOptions, log: Logger): Promise<R
       const timedOut = await Promise.race([unloaded, timeout]);
       http?.stop(true);
       metricsServer?.stop(true);
+      await grpc?.stop();
       return { timedOut };
     },
   };
+}
+
+function httpHandler(service: InferenceService, options: ServeOptions) {
+  const app = createHttpApp(service, {
+    maxInputBytes: options.httpMaxInputSize,
+    maxMessageBytes: options.grpcMaxMessageBytes,
+  });
+  return options.corsAllowOrigins.length > 0 ? withCors(app.fetch, options.corsAllowOrigins) : app.fetch;
 }
 
 function createSource(paths: string[]): ModelSource {

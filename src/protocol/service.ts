@@ -57,6 +57,22 @@ export class InferenceService {
     return this.state.isReady();
   }
 
+  /**
+   * Health of a named service for the gRPC health protocol: "" (and the
+   * inference service's own name) is server readiness, a model name is that
+   * model's readiness; anything else is unknown.
+   */
+  serviceHealth(name: string): "SERVING" | "NOT_SERVING" | "UNKNOWN" {
+    if (this.state.phase === "EXITING") return "NOT_SERVING";
+    if (name === "" || name === "inference.GRPCInferenceService" || name === "grpc.health.v1.Health") {
+      return this.state.isReady() ? "SERVING" : "NOT_SERVING";
+    }
+    if (!this.manager.knownModels().includes(name)) return "UNKNOWN";
+    return this.manager.versionStatus(name).some((status) => status.state === "READY")
+      ? "SERVING"
+      : "NOT_SERVING";
+  }
+
   serverMetadata(): ServerMetadata {
     return {
       name: this.options.serverName,

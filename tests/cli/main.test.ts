@@ -59,6 +59,7 @@ const serveArgs = (root: string, ...extra: string[]) => [
   `--model-repository=${root}`,
   "--http-address=127.0.0.1",
   "--http-port=0",
+  "--grpc-port=0",
   "--metrics-port=0",
   ...extra,
 ];

@@ -5,6 +5,7 @@ import { silentLogger } from "../../src/core/log.ts";
 /** A server started in this process on 127.0.0.1 and free ports (port 0: the OS picks). */
 export interface TestServer extends RunningServer {
   url: string;
+  grpcUrl: string;
   metricsUrl: string;
 }
 
@@ -13,6 +14,7 @@ export async function startTestServer(repository: string, flags: string[] = []):
     `--model-repository=${repository}`,
     "--http-address=127.0.0.1",
     "--http-port=0",
+    "--grpc-port=0",
     "--metrics-port=0",
     "--exit-timeout-secs=5",
     ...flags,
@@ -20,6 +22,7 @@ export async function startTestServer(repository: string, flags: string[] = []):
   const server = await startServer(options, silentLogger);
   return Object.assign(server, {
     url: `http://127.0.0.1:${server.httpPort}`,
+    grpcUrl: `http://127.0.0.1:${server.grpcPort}`,
     metricsUrl: `http://127.0.0.1:${server.metricsPort}/metrics`,
   });
 }

@@ -4,6 +4,7 @@ import { FerryError } from "../../core/errors.ts";
 import type { InferenceService } from "../service.ts";
 import { readBody } from "./body.ts";
 import { compressIfAccepted } from "./compression.ts";
+import { connectHandlers } from "./connect-routes.ts";
 import { decodeInferRequest, HEADER_LENGTH } from "./infer-request.ts";
 import { encodeInferResponse, serverTiming } from "./infer-response.ts";
 import { errorResponse, jsonError } from "./status.ts";
@@ -11,6 +12,8 @@ import { errorResponse, jsonError } from "./status.ts";
 export interface HttpOptions {
   /** --http-max-input-size: largest request body accepted, in bytes (also after decompression). */
   maxInputBytes: number;
+  /** --grpc-max-message-bytes, for the Connect and gRPC-web endpoints. */
+  maxMessageBytes: number;
 }
 
 const MODEL = "/v2/models/:model";
@@ -21,6 +24,7 @@ const KNOWN_PATHS = [
   /^\/v2\/?$/,
   /^\/v2\/health\/(live|ready)$/,
   /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?(\/(ready|config|infer|stats))?$/,
+  /^\/(inference\.GRPCInferenceService|grpc\.health\.v1\.Health)\/[A-Za-z]+$/,
 ];
 
 /** The v2 REST adapter: decodes HTTP into InferenceService calls and encodes their answers. */
@@ -66,6 +70,9 @@ export function createHttpApp(service: InferenceService, options: HttpOptions) {
         parse: "none",
       },
     );
+  for (const [path, handle] of connectHandlers(service, options.maxMessageBytes)) {
+    app.post(path, ({ request }) => handle(request), { parse: "none" });
+  }
   return app;
 }
 

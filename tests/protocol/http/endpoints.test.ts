@@ -108,6 +108,11 @@ describe("routing errors", () => {
     });
   }
 
+  it("sends no CORS headers unless --cors-allow-origin asks for them", async () => {
+    const response = await get("/v2/health/live", { headers: { origin: "http://app.example.test" } });
+    expect(response.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
   it("answers unknown models and versions with Triton's messages", async () => {
     const unknown = await get("/v2/models/nope");
     expect(unknown.status).toBe(404);

@@ -1,0 +1,14 @@
+import type { ConnectRouter } from "@connectrpc/connect";
+import { GRPCInferenceService } from "../../gen/grpc_service_pb.ts";
+import { Health } from "../../gen/health_pb.ts";
+import type { InferenceService } from "../service.ts";
+import { healthServiceImpl } from "./health-service.ts";
+import { inferenceServiceImpl } from "./inference-service.ts";
+
+/** Both services, registered on a Connect router (gRPC port, or Connect/gRPC-web on the HTTP port). */
+export function grpcRoutes(service: InferenceService): (router: ConnectRouter) => void {
+  return (router) => {
+    router.service(GRPCInferenceService, inferenceServiceImpl(service));
+    router.service(Health, healthServiceImpl(service));
+  };
+}
