@@ -29,21 +29,35 @@ export function mergeResults(results: LoadResult[]): LoadResult {
   };
 }
 
+/** One request of the load; resolves true when it succeeded. */
+export type Send = () => Promise<boolean>;
+
+/** An HTTP sender: POSTs the same body each time and reads the whole answer. */
+export function httpSender(url: string, request: RequestShape): Send {
+  return async () => {
+    const response = await fetch(url, { method: "POST", body: request.body, headers: request.headers });
+    await response.arrayBuffer();
+    return response.ok;
+  };
+}
+
 /**
- * Keeps `concurrency` requests outstanding against one URL for a warm-up
- * and then a measurement window, as perf_analyzer's concurrency mode does.
- * Throughput counts requests completed inside the window; latencies are the
+ * Keeps `concurrency` requests outstanding for a warm-up and then a
+ * measurement window, as perf_analyzer's concurrency mode does. Throughput
+ * counts requests completed inside the window; latencies are the
  * client-side round trips of those requests, in µs.
  */
 export async function runLoad(options: {
-  url: string;
+  url?: string;
+  request?: RequestShape;
+  /** Overrides url/request: any protocol's single request. */
+  send?: Send;
   concurrency: number;
   warmupMs: number;
   measureMs: number;
-  request: RequestShape;
   onWindow?: { start(): Promise<void>; end(): Promise<void> };
 }): Promise<LoadResult> {
-  const { url, request } = options;
+  const send = options.send ?? httpSender(options.url as string, options.request as RequestShape);
   const warmupEnd = performance.now() + options.warmupMs;
   let windowStart = Number.POSITIVE_INFINITY;
   let windowEnd = Number.POSITIVE_INFINITY;
@@ -55,9 +69,7 @@ export async function runLoad(options: {
       const started = performance.now();
       let ok = false;
       try {
-        const response = await fetch(url, { method: "POST", body: request.body, headers: request.headers });
-        await response.arrayBuffer();
-        ok = response.ok;
+        ok = await send();
       } catch {
         ok = false;
       }

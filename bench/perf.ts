@@ -1,7 +1,8 @@
 /**
  * A perf_analyzer-style load generator for any model on a running server:
  *   bun bench/perf.ts --model simple [--url http://127.0.0.1:8000]
- *     [--protocol http] [--concurrency-range 1:8:2] [--batch-size 1]
+ *     [--protocol http|grpc] [--grpc-url http://127.0.0.1:8001]
+ *     [--concurrency-range 1:8:2] [--batch-size 1]
  *     [--measurement-interval 5000] [--tensors binary|json]
  *     [--shape INPUT0:3,224,224] [--json]
  * For each concurrency: throughput, p50/p90/p95/p99 latency, and the
@@ -9,7 +10,8 @@
  * Only 127.0.0.1/localhost targets are accepted.
  */
 import { parseFlags } from "../src/cli/flags.ts";
-import { runLoad } from "./load.ts";
+import { grpcRequestFromMetadata, grpcSender } from "./grpc-sender.ts";
+import { httpSender, runLoad } from "./load.ts";
 import { requestFromMetadata } from "./model-request.ts";
 import { breakdown, fetchStats } from "./server-stats.ts";
 
@@ -17,6 +19,7 @@ const flags = parseFlags(process.argv.slice(2), [
   { name: "model", kind: "string", help: "model name" },
   { name: "url", kind: "string", help: "server, default http://127.0.0.1:8000" },
   { name: "protocol", kind: "string", choices: ["http", "grpc"], help: "protocol" },
+  { name: "grpc-url", kind: "string", help: "gRPC server, default http://127.0.0.1:8001" },
   { name: "concurrency-range", kind: "string", help: "start:end:step" },
   { name: "batch-size", kind: "integer", help: "batch size per request" },
   { name: "measurement-interval", kind: "integer", help: "window per concurrency, ms" },
@@ -30,7 +33,7 @@ const url = (flags.get("url") as string | undefined) ?? "http://127.0.0.1:8000";
 if (!["127.0.0.1", "localhost", "[::1]"].includes(new URL(url).hostname)) {
   throw new Error(`perf only loads local servers; ${url} is not 127.0.0.1 or localhost`);
 }
-if ((flags.get("protocol") ?? "http") !== "http") throw new Error("--protocol grpc: see bench/grpc-perf.ts");
+const protocol = (flags.get("protocol") as string | undefined) ?? "http";
 const [start, end, step] = ((flags.get("concurrency-range") as string | undefined) ?? "1:1:1")
   .split(":")
   .map(Number);
@@ -47,12 +50,22 @@ const metadata = (await (await fetch(`${url}/v2/models/${model}`)).json()) as {
   inputs: { name: string; datatype: string; shape: number[] }[];
 };
 const config = (await (await fetch(`${url}/v2/models/${model}/config`)).json()) as { max_batch_size: number };
-const request = requestFromMetadata(metadata.inputs, {
-  batchSize,
-  batching: config.max_batch_size > 0,
-  shapes,
-  tensors: (flags.get("tensors") as "binary" | "json" | undefined) ?? "binary",
-});
+const batching = config.max_batch_size > 0;
+const grpcUrl = (flags.get("grpc-url") as string | undefined) ?? "http://127.0.0.1:8001";
+if (!["127.0.0.1", "localhost", "[::1]"].includes(new URL(grpcUrl).hostname))
+  throw new Error(`perf only loads local servers, not ${grpcUrl}`);
+const send =
+  protocol === "grpc"
+    ? grpcSender(grpcUrl, grpcRequestFromMetadata(model, metadata.inputs, { batchSize, batching, shapes }))
+    : httpSender(
+        `${url}/v2/models/${model}/infer`,
+        requestFromMetadata(metadata.inputs, {
+          batchSize,
+          batching,
+          shapes,
+          tensors: (flags.get("tensors") as "binary" | "json" | undefined) ?? "binary",
+        }),
+      );
 
 const rows = [];
 for (
@@ -63,11 +76,10 @@ for (
   let before: Awaited<ReturnType<typeof fetchStats>> | undefined;
   let server: ReturnType<typeof breakdown> | undefined;
   const result = await runLoad({
-    url: `${url}/v2/models/${model}/infer`,
+    send,
     concurrency,
     warmupMs: Math.min(1000, intervalMs / 2),
     measureMs: intervalMs,
-    request,
     onWindow: {
       start: async () => {
         before = await fetchStats(url, model);
@@ -92,5 +104,5 @@ for (
     "avg batch": server?.averageBatch,
   });
 }
-if (flags.get("json")) console.log(JSON.stringify({ model, batchSize, rows }, null, 2));
+if (flags.get("json")) console.log(JSON.stringify({ model, protocol, batchSize, rows }, null, 2));
 else console.table(rows);
