@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
   const server = await startServer(options, log);
   if (!server.startupSucceeded && options.exitOnError) {
     log.error("a model failed to load and --exit-on-error is set: exiting");
-    await server.stop();
+    await server.stop({ graceSecs: 0 });
     return 1;
   }
   return new Promise((resolve) => {
@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     const onSignal = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      log.info(`${signal}: draining and unloading models`);
+      log.info(`${signal}: shutting down`);
       void server.stop().then(({ timedOut }) => {
         if (timedOut)
           log.error(`exit timeout of ${options.exitTimeoutSecs}s expired with requests still running`);

@@ -28,6 +28,9 @@ export interface ServeOptions {
   defaultMaxBatchSize: number;
   counterLatencies: boolean;
   histogramLatencies: boolean;
+  gpuFallback: "refuse" | "cpu";
+  readinessCheckIntervalSecs: number;
+  drainGraceSecs: number;
 }
 
 export const SERVE_FLAGS: readonly FlagSpec[] = [
@@ -80,6 +83,22 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     name: "exit-timeout-secs",
     kind: "integer",
     help: "longest wait for in-flight work at shutdown (default 30)",
+  },
+  {
+    name: "drain-grace-secs",
+    kind: "integer",
+    help: "after SIGTERM, serve while not ready this long (default 5)",
+  },
+  {
+    name: "readiness-check-interval-secs",
+    kind: "integer",
+    help: "re-run readiness checks this often, 0 = never (default 30)",
+  },
+  {
+    name: "gpu-fallback",
+    kind: "string",
+    choices: ["refuse", "cpu"],
+    help: "KIND_GPU without CUDA: refuse or run on CPU (default refuse)",
   },
   { name: "log-verbose", kind: "integer", help: "verbose log level, 0 = off (default 0)" },
   { name: "id", kind: "string", help: "server name in metadata (default ferry)" },
@@ -134,6 +153,9 @@ export function serveOptions(argv: readonly string[]): ServeOptions | "help" {
     defaultMaxBatchSize: 4,
     counterLatencies: true,
     histogramLatencies: true,
+    gpuFallback: get<"refuse" | "cpu">("gpu-fallback", "refuse"),
+    readinessCheckIntervalSecs: atLeast(values, "readiness-check-interval-secs", 30, 0),
+    drainGraceSecs: atLeast(values, "drain-grace-secs", 5, 0),
   };
   for (const setting of get<string[]>("backend-config", [])) applyBackendConfig(options, setting);
   for (const setting of get<string[]>("metrics-config", [])) applyMetricsConfig(options, setting);

@@ -1,10 +1,14 @@
 import packageJson from "../../package.json" with { type: "json" };
+import type { DeviceInventory } from "../backends/devices.ts";
 import { OnnxBackend } from "../backends/onnxruntime/onnx-backend.ts";
+import { describeDevices, detectDevices } from "../backends/onnxruntime/providers.ts";
 import { BackendRegistry } from "../backends/registry.ts";
+import { FerryError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
+import { HealthMonitor } from "../health/monitor.ts";
 import { modelsReady, notReadyModels } from "../health/readiness.ts";
 import { ServerState } from "../health/server-state.ts";
-import { createServerMetrics } from "../metrics/registry.ts";
+import { createServerMetrics, type ServerMetrics } from "../metrics/registry.ts";
 import { EXTENSIONS } from "../protocol/extensions.ts";
 import { startGrpcServer } from "../protocol/grpc/grpc-server.ts";
 import { createHttpApp } from "../protocol/http/app.ts";
@@ -25,20 +29,35 @@ export interface RunningServer {
   state: ServerState;
   /** True when every model that had to load at start did. */
   startupSucceeded: boolean;
-  /** Stops taking requests, lets in-flight ones finish (up to the exit timeout), unloads models. */
-  stop(): Promise<{ timedOut: boolean }>;
+  /**
+   * Graceful shutdown: not ready at once, requests still served for the
+   * grace period, then new inference refused while queued and running
+   * requests finish and models unload; at the exit timeout what remains is
+   * cancelled with an error and `timedOut` is true.
+   */
+  stop(options?: { graceSecs?: number }): Promise<{ timedOut: boolean }>;
+}
+
+export interface ServerDependencies {
+  /** The host's devices; detected when absent (tests pass a fake inventory). */
+  devices?: DeviceInventory;
 }
 
 /**
  * Start-up order: endpoints first (live, not yet ready), then the initial
- * model load, then ready. Shutdown is the reverse: exiting (health answers
- * 503), models drain and unload, listeners close.
+ * model load, then ready. Shutdown is the reverse.
  */
-export async function startServer(options: ServeOptions, log: Logger): Promise<RunningServer> {
+export async function startServer(
+  options: ServeOptions,
+  log: Logger,
+  dependencies: ServerDependencies = {},
+): Promise<RunningServer> {
   const metrics = createServerMetrics({
     counterLatencies: options.counterLatencies,
     histogramLatencies: options.histogramLatencies,
   });
+  const devices = dependencies.devices ?? detectDevices();
+  log.info(describeDevices(devices));
   const manager = new ModelManager(
     {
       source: createSource(options.modelRepositories),
@@ -47,8 +66,10 @@ export async function startServer(options: ServeOptions, log: Logger): Promise<R
       ]),
       autoComplete: options.autoCompleteConfig,
       defaultMaxBatchSize: options.defaultMaxBatchSize,
-      gpus: [],
+      devices,
+      gpuFallback: options.gpuFallback,
       observerFor: (model, version) => metrics.inference.observerFor(model, version),
+      onLoaded: (model, version, seconds) => metrics.inference.recordLoad(model, version, seconds),
     },
     (message) => log.info(message),
   );
@@ -57,13 +78,80 @@ export async function startServer(options: ServeOptions, log: Logger): Promise<R
     serverName: options.serverId,
     serverVersion: packageJson.version,
     extensions: EXTENSIONS,
+    strictReadiness: options.strictReadiness,
   });
+  const listeners = await startListeners(service, metrics, options);
+  const at = (address: string, port: number | undefined) =>
+    port === undefined ? "(disabled)" : `${address}:${port}`;
+  log.info(
+    `HTTP on ${at(options.httpAddress, listeners.http?.port)}, gRPC on ${at(options.grpcAddress, listeners.grpc?.port)}, metrics on ${at(options.metricsAddress, listeners.metrics?.port)}`,
+  );
 
+  const startupModels = await modelsToLoad(options, manager);
+  await manager.loadModels(startupModels);
+  const failed = notReadyModels(manager);
+  for (const { model, version, reason } of failed)
+    log.error(`model '${model}'${version ? ` version ${version}` : ""} is not ready: ${reason}`);
+  state.phase = "READY";
+  log.info(`ready: ${startupModels.length} model(s) loaded from ${options.modelRepositories.join(", ")}`);
+  const monitor = new HealthMonitor(manager, options.readinessCheckIntervalSecs * 1000, (message) =>
+    log.warn(message),
+  );
+  monitor.start();
+
+  let stopping: Promise<{ timedOut: boolean }> | undefined;
+  const stop = async (graceSecs: number) => {
+    state.phase = "DRAINING";
+    monitor.stop();
+    log.info(`draining: not ready, still serving for ${graceSecs}s`);
+    await Bun.sleep(graceSecs * 1000);
+    state.phase = "EXITING";
+    log.info("exiting: refusing new inference, finishing queued and running requests");
+    const unloaded = manager.shutdown().then(() => false);
+    const timeout = new Promise<boolean>((resolve) =>
+      setTimeout(resolve, options.exitTimeoutSecs * 1000, true).unref(),
+    );
+    const timedOut = await Promise.race([unloaded, timeout]);
+    if (timedOut) {
+      manager.abortAll(
+        new FerryError(
+          "UNAVAILABLE",
+          "protocol",
+          `Server exiting: the exit timeout of ${options.exitTimeoutSecs}s expired before this request finished`,
+        ),
+      );
+      // Let the cancelled answers go out, and running sessions return, before the listeners close.
+      await Promise.race([unloaded, Bun.sleep(2000)]);
+    }
+    await listeners.stop();
+    return { timedOut };
+  };
+  return {
+    httpPort: listeners.http?.port,
+    grpcPort: listeners.grpc?.port,
+    metricsPort: listeners.metrics?.port,
+    manager,
+    service,
+    state,
+    startupSucceeded: failed.length === 0,
+    stop: (stopOptions) => {
+      stopping ??= stop(stopOptions?.graceSecs ?? options.drainGraceSecs);
+      return stopping;
+    },
+  };
+}
+
+async function startListeners(service: InferenceService, metrics: ServerMetrics, options: ServeOptions) {
+  const app = createHttpApp(service, {
+    maxInputBytes: options.httpMaxInputSize,
+    maxMessageBytes: options.grpcMaxMessageBytes,
+  });
   const http = options.allowHttp
     ? Bun.serve({
         port: options.httpPort,
         hostname: options.httpAddress,
-        fetch: httpHandler(service, options),
+        fetch:
+          options.corsAllowOrigins.length > 0 ? withCors(app.fetch, options.corsAllowOrigins) : app.fetch,
         // The handler enforces --http-max-input-size itself, with a JSON error.
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         idleTimeout: 255,
@@ -89,49 +177,17 @@ export async function startServer(options: ServeOptions, log: Logger): Promise<R
         maxMessageBytes: options.grpcMaxMessageBytes,
       })
     : undefined;
-  const at = (address: string, port: number | undefined) =>
-    port === undefined ? "(disabled)" : `${address}:${port}`;
-  log.info(
-    `HTTP on ${at(options.httpAddress, http?.port)}, gRPC on ${at(options.grpcAddress, grpc?.port)}, metrics on ${at(options.metricsAddress, metricsServer?.port)}`,
-  );
-
-  const startupModels = await modelsToLoad(options, manager);
-  await manager.loadModels(startupModels);
-  const failed = notReadyModels(manager);
-  for (const { model, version, reason } of failed)
-    log.error(`model '${model}'${version ? ` version ${version}` : ""} is not ready: ${reason}`);
-  state.phase = "READY";
-  log.info(`ready: ${startupModels.length} model(s) loaded from ${options.modelRepositories.join(", ")}`);
-
   return {
-    httpPort: http?.port,
-    grpcPort: grpc?.port,
-    metricsPort: metricsServer?.port,
-    manager,
-    service,
-    state,
-    startupSucceeded: failed.length === 0,
+    http,
+    grpc,
+    metrics: metricsServer,
     async stop() {
-      state.phase = "EXITING";
-      const unloaded = manager.shutdown().then(() => false);
-      const timeout = new Promise<boolean>((resolve) =>
-        setTimeout(resolve, options.exitTimeoutSecs * 1000, true).unref(),
-      );
-      const timedOut = await Promise.race([unloaded, timeout]);
       http?.stop(true);
       metricsServer?.stop(true);
+      metrics.stop();
       await grpc?.stop();
-      return { timedOut };
     },
   };
-}
-
-function httpHandler(service: InferenceService, options: ServeOptions) {
-  const app = createHttpApp(service, {
-    maxInputBytes: options.httpMaxInputSize,
-    maxMessageBytes: options.grpcMaxMessageBytes,
-  });
-  return options.corsAllowOrigins.length > 0 ? withCors(app.fetch, options.corsAllowOrigins) : app.fetch;
 }
 
 function createSource(paths: string[]): ModelSource {

@@ -34,6 +34,8 @@ export interface InferRequest {
   signal: AbortSignal;
   /** Filled by each stage; feeds statistics, metrics and Server-Timing. */
   timing: StageClock;
+  /** ferry's own readiness probe: served like any request, left out of statistics and metrics. */
+  internal?: boolean;
 }
 
 export interface InferResponse {

@@ -1,29 +1,76 @@
 import { type ModelManager, UNLOADED } from "../repository/model-manager.ts";
+import type { CheckResult } from "./checks.ts";
+
+export interface VersionReport {
+  version: string;
+  state: string;
+  reason: string;
+  ready: boolean;
+  checks: CheckResult[];
+}
+
+export interface ModelReport {
+  name: string;
+  ready: boolean;
+  /** Versions the policy (or a manifest) says must serve. */
+  expected: string[];
+  versions: VersionReport[];
+}
+
+/**
+ * Per model, per version readiness: a version is ready when it is READY
+ * and passes its readiness checks; a model is ready when every version it
+ * is expected to serve is, and no other version is loading or failed
+ * (versions unloaded on purpose do not count).
+ */
+export function modelReports(manager: ModelManager): ModelReport[] {
+  return manager.knownModels().map((name) => {
+    const versions = manager.versionStatus(name).map((status) => {
+      const health = manager.versionHealth(name, status.version);
+      const ready = status.state === "READY" && (health?.ready ?? false);
+      return { ...status, ready, checks: health?.checks ?? manager.failedChecks(name, status.version) };
+    });
+    const expected = manager.expectedVersions(name).map(String);
+    const relevant = versions.filter(
+      (version) => !(version.state === "UNAVAILABLE" && version.reason === UNLOADED),
+    );
+    const expectedServe = expected.every((version) =>
+      versions.some((entry) => entry.version === version && entry.ready),
+    );
+    return {
+      name,
+      ready: relevant.length > 0 && relevant.every((version) => version.ready) && expectedServe,
+      expected,
+      versions,
+    };
+  });
+}
 
 /**
  * Model side of server readiness, as tritonserver's --strict-readiness:
- * strict = every model the manager knows has all its versions READY
- * (versions unloaded on purpose do not count); not strict = models do not
- * decide readiness.
+ * strict = every model the manager knows is ready; not strict = only the
+ * models that are live (have a serving version) must pass their checks.
  */
 export function modelsReady(manager: ModelManager, strict: boolean): boolean {
-  if (!strict) return true;
-  return manager.knownModels().every((name) =>
-    manager
-      .versionStatus(name)
-      .filter((status) => !(status.state === "UNAVAILABLE" && status.reason === UNLOADED))
-      .every((status) => status.state === "READY"),
+  const reports = modelReports(manager);
+  if (strict) return reports.every((report) => report.ready);
+  return reports.every((report) =>
+    report.versions.every((version) => version.state !== "READY" || version.ready),
   );
 }
 
-/** Models that keep the server from being ready, with why (for logs and a verbose probe). */
+/** Versions that keep the server from being ready, with why (for the start-up log). */
 export function notReadyModels(
   manager: ModelManager,
 ): { model: string; version: string; state: string; reason: string }[] {
-  return manager.knownModels().flatMap((model) =>
-    manager
-      .versionStatus(model)
-      .filter((status) => status.state !== "READY" && status.reason !== UNLOADED)
-      .map((status) => ({ model, ...status })),
+  return modelReports(manager).flatMap((report) =>
+    report.versions
+      .filter((version) => !version.ready && version.reason !== UNLOADED)
+      .map((version) => ({
+        model: report.name,
+        version: version.version,
+        state: version.state,
+        reason: version.reason,
+      })),
   );
 }

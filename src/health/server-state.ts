@@ -1,11 +1,13 @@
 import { FerryError } from "../core/errors.ts";
 
-export type Phase = "INITIALIZING" | "READY" | "EXITING";
-
 /**
- * The server's lifecycle as the health endpoints report it: live from the
- * first answer, ready per `readinessCheck`, exiting once shutdown began.
+ * INITIALIZING: live, not ready (models loading). READY. DRAINING: a
+ * shutdown signal arrived — not ready, so load balancers stop sending, but
+ * requests are still served for the grace period. EXITING: new inference
+ * is refused and health answers "Server exiting" while work finishes.
  */
+export type Phase = "INITIALIZING" | "READY" | "DRAINING" | "EXITING";
+
 export class ServerState {
   phase: Phase = "INITIALIZING";
 

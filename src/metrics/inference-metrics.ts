@@ -27,6 +27,7 @@ export class InferenceMetrics {
   private readonly execCount: Counter<"model" | "version">;
   private readonly pending: Gauge<"model" | "version">;
   private readonly loadDuration: Gauge<"model" | "version">;
+  private readonly warmupDuration: Gauge<"model" | "version">;
   private readonly durations: Record<Stage, Counter<"model" | "version">>;
   private readonly histograms: Record<Stage, Histogram<"model" | "version">>;
   private readonly batchSize: Histogram<"model" | "version">;
@@ -62,6 +63,12 @@ export class InferenceMetrics {
     this.loadDuration = new Gauge({
       name: "nv_model_load_duration_secs",
       help: "Time taken to load the model version, in seconds",
+      labelNames: MODEL_LABELS,
+      registers,
+    });
+    this.warmupDuration = new Gauge({
+      name: "ferry_model_warmup_duration_seconds",
+      help: "Time the model version's warm-up took on all its instances, in seconds",
       labelNames: MODEL_LABELS,
       registers,
     });
@@ -161,8 +168,10 @@ export class InferenceMetrics {
     };
   }
 
-  recordLoadDuration(model: string, version: string, seconds: number): void {
-    this.loadDuration.labels({ model, version }).set(seconds);
+  /** nv_model_load_duration_secs and ferry_model_warmup_duration_seconds of a version that became ready. */
+  recordLoad(model: string, version: string, seconds: { load: number; warmup: number }): void {
+    this.loadDuration.labels({ model, version }).set(seconds.load);
+    this.warmupDuration.labels({ model, version }).set(seconds.warmup);
   }
 }
 

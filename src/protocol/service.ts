@@ -3,6 +3,7 @@ import { clientShape } from "../config/tensor-spec.ts";
 import { FerryError } from "../core/errors.ts";
 import type { InferRequest, InferResponse } from "../core/request.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
+import { type ModelReport, modelReports } from "../health/readiness.ts";
 import type { ServerState } from "../health/server-state.ts";
 import type { ModelManager } from "../repository/model-manager.ts";
 import type { ModelVersion } from "../repository/model-version.ts";
@@ -32,6 +33,7 @@ export interface ServiceOptions {
   serverVersion: string;
   /** Protocol extensions ferry really implements, reported in server metadata. */
   extensions: string[];
+  strictReadiness: boolean;
 }
 
 /**
@@ -81,12 +83,26 @@ export class InferenceService {
     };
   }
 
-  /** True when the version (or the highest ready one) serves; NOT_FOUND / UNAVAILABLE errors otherwise. */
+  /**
+   * True when the version (or the highest ready one) serves and passes its
+   * readiness checks; false when it serves but fails them; NOT_FOUND /
+   * UNAVAILABLE errors when it does not serve.
+   */
   modelReady(model: string, version?: string): boolean {
     this.state.assertNotExiting();
     this.requireName(model, "ModelReady");
-    this.manager.resolve(model, version);
-    return true;
+    return this.manager.resolve(model, version).health.ready;
+  }
+
+  /** The verbose ready probe: server phase and per-model, per-version, per-check readiness. */
+  readinessReport(): { ready: boolean; phase: string; strict_readiness: boolean; models: ModelReport[] } {
+    this.state.assertNotExiting();
+    return {
+      ready: this.state.isReady(),
+      phase: this.state.phase,
+      strict_readiness: this.options.strictReadiness,
+      models: modelReports(this.manager),
+    };
   }
 
   modelMetadata(model: string, version?: string): ModelMetadata {

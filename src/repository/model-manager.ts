@@ -1,5 +1,6 @@
 import { FerryError } from "../core/errors.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
+import { type CheckResult, HealthCheckError, type VersionHealth } from "../health/checks.ts";
 import type { ModelVersion } from "./model-version.ts";
 import { type LoaderOptions, loadVersion, planModel } from "./version-loader.ts";
 
@@ -16,6 +17,8 @@ interface VersionSlot {
   reason: string;
   /** Present while READY (and while a replacement loads behind it). */
   serving?: ModelVersion;
+  /** Readiness checks of a load that failed them. */
+  checks?: CheckResult[];
 }
 
 interface ModelEntry {
@@ -23,6 +26,8 @@ interface ModelEntry {
   versions: Map<number, VersionSlot>;
   /** Why the model as a whole failed when no version could even be planned. */
   failure?: string;
+  /** Versions the last successful plan selected (version policy). */
+  expected: number[];
   /** Operations on one model run one after another. */
   tail: Promise<unknown>;
 }
@@ -39,6 +44,8 @@ type Log = (message: string) => void;
  */
 export class ModelManager {
   private readonly models = new Map<string, ModelEntry>();
+  /** Versions that left the table and are still draining. */
+  private readonly draining = new Set<ModelVersion>();
 
   constructor(
     private readonly options: LoaderOptions,
@@ -87,6 +94,13 @@ export class ModelManager {
 
   async shutdown(): Promise<void> {
     await Promise.all(this.knownModels().map((name) => this.unloadModel(name)));
+  }
+
+  /** Fails every queued and running request of every version (unloading ones included). */
+  abortAll(error: FerryError): void {
+    for (const version of this.draining) version.abort(error);
+    for (const entry of this.models.values())
+      for (const slot of entry.versions.values()) slot.serving?.abort(error);
   }
 
   /** The version a request goes to: the given one, or the highest-numbered READY version. */
@@ -141,6 +155,21 @@ export class ModelManager {
       .flatMap(([, slot]) => (slot.serving ? [slot.serving] : []));
   }
 
+  /** The readiness verdict of a serving version. */
+  versionHealth(name: string, version: string): VersionHealth | undefined {
+    return this.models.get(name)?.versions.get(Number(version))?.serving?.health;
+  }
+
+  /** The checks a failed load ran, if it got that far. */
+  failedChecks(name: string, version: string): CheckResult[] {
+    return this.models.get(name)?.versions.get(Number(version))?.checks ?? [];
+  }
+
+  /** The versions the version policy selected when the model last loaded. */
+  expectedVersions(name: string): number[] {
+    return this.models.get(name)?.expected ?? [];
+  }
+
   /** State of every version the manager knows for a model (empty for a model never loaded). */
   versionStatus(name: string): VersionStatus[] {
     const entry = this.models.get(name);
@@ -155,7 +184,7 @@ export class ModelManager {
   private entry(name: string): ModelEntry {
     let entry = this.models.get(name);
     if (!entry) {
-      entry = { name, versions: new Map(), tail: Promise.resolve() };
+      entry = { name, versions: new Map(), tail: Promise.resolve(), expected: [] };
       this.models.set(name, entry);
     }
     return entry;
@@ -174,6 +203,7 @@ export class ModelManager {
       throw FerryError.from(error, "repository");
     }
     entry.failure = undefined;
+    entry.expected = plan.versions;
     for (const missing of plan.missing) {
       entry.versions.set(missing, {
         state: "UNAVAILABLE",
@@ -193,13 +223,21 @@ export class ModelManager {
           this.log(
             `model '${name}' version ${version} is READY (${Math.round(performance.now() - started)} ms)`,
           );
-          if (previous) void previous.unload();
+          if (previous) {
+            this.draining.add(previous);
+            void previous.unload().finally(() => this.draining.delete(previous));
+          }
         } catch (error) {
           const reason = message(error);
           failures.push(`version ${version}: ${reason}`);
+          const checks = error instanceof HealthCheckError ? error.checks : undefined;
           if (current?.serving)
             entry.versions.set(version, { ...current, reason: `reload failed: ${reason}` });
-          else entry.versions.set(version, { state: "UNAVAILABLE", reason });
+          else
+            entry.versions.set(
+              version,
+              checks ? { state: "UNAVAILABLE", reason, checks } : { state: "UNAVAILABLE", reason },
+            );
           this.log(`model '${name}' version ${version} is UNAVAILABLE: ${reason}`);
         }
       }),
@@ -246,7 +284,9 @@ export class ModelManager {
         }
         const serving = slot.serving;
         entry.versions.set(version, { state: "UNLOADING", reason: "" });
+        this.draining.add(serving);
         await serving.unload();
+        this.draining.delete(serving);
         entry.versions.set(version, { state: "UNAVAILABLE", reason: UNLOADED });
         this.log(`model '${entry.name}' version ${version} unloaded`);
       }),

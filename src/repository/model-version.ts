@@ -1,4 +1,4 @@
-import type { ModelInstance } from "../backends/backend.ts";
+import type { Device, ModelInstance } from "../backends/backend.ts";
 import { checkRequest, type ModelInterface, reshaped } from "../backends/request-check.ts";
 import { classify } from "../core/classification.ts";
 import { FerryError } from "../core/errors.ts";
@@ -6,6 +6,8 @@ import type { FailureReason, InferenceObserver } from "../core/observer.ts";
 import type { InferRequest, InferResponse } from "../core/request.ts";
 import type { Tensor } from "../core/tensor.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
+import type { VersionHealth } from "../health/checks.ts";
+import type { CheckedVersion } from "../health/version-checks.ts";
 import type { VersionStatistics } from "../metrics/statistics.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
 
@@ -19,6 +21,11 @@ export interface ModelVersionParts {
   statistics: VersionStatistics;
   /** Label lines per output name (classification), from `label_filename`. */
   labels: Map<string, string[]>;
+  devices: Device[];
+  placementNotes: string[];
+  latencyBoundMs: number;
+  sequenceId: bigint | string | undefined;
+  syntheticInputs: Tensor[] | undefined;
 }
 
 /**
@@ -26,17 +33,29 @@ export interface ModelVersionParts {
  * and scheduler. `infer` is the whole request path below the protocol
  * adapters: check, queue, execute, shape the outputs, report.
  */
-export class ModelVersion {
+export class ModelVersion implements CheckedVersion {
   readonly name: string;
   readonly version: string;
   readonly config: ModelConfig;
   readonly model: ModelInterface;
+  readonly devices: Device[];
+  readonly placementNotes: string[];
+  readonly latencyBoundMs: number;
+  readonly sequenceId: bigint | string | undefined;
+  readonly syntheticInputs: Tensor[] | undefined;
+  /** The latest readiness verdict: from load, then from the periodic checks. */
+  health: VersionHealth = { ready: false, checks: [], checkedAt: "" };
 
   constructor(private readonly parts: ModelVersionParts) {
     this.name = parts.model.name;
     this.version = parts.version;
     this.config = parts.config;
     this.model = parts.model;
+    this.devices = parts.devices;
+    this.placementNotes = parts.placementNotes;
+    this.latencyBoundMs = parts.latencyBoundMs;
+    this.sequenceId = parts.sequenceId;
+    this.syntheticInputs = parts.syntheticInputs;
   }
 
   async infer(request: InferRequest): Promise<InferResponse> {
@@ -46,12 +65,12 @@ export class ModelVersion {
       const response = await this.parts.scheduler.enqueue({ ...request, inputs }, batchSize);
       response.outputs = this.shapeOutputs(request, response.outputs, batchSize);
       request.timing.finished = performance.now();
-      observer.succeeded(batchSize, request.timing);
+      if (!request.internal) observer.succeeded(batchSize, request.timing);
       return response;
     } catch (error) {
       request.timing.finished = performance.now();
       const failure = FerryError.from(error, "backend");
-      observer.failed(failureReason(failure), request.timing);
+      if (!request.internal) observer.failed(failureReason(failure), request.timing);
       throw failure;
     }
   }
@@ -85,6 +104,11 @@ export class ModelVersion {
 
   pendingCount(): number {
     return this.parts.scheduler.pendingCount();
+  }
+
+  /** Fails what is queued or running with `error` (exit timeout). */
+  abort(error: FerryError): void {
+    this.parts.scheduler.abort(error);
   }
 
   /** Lets queued and running requests finish, then frees every instance. */

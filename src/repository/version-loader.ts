@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import type { Backend, Device, ModelInstance } from "../backends/backend.ts";
+import type { Backend, ModelInstance } from "../backends/backend.ts";
+import { type DeviceInventory, type GpuFallback, placeInstances } from "../backends/devices.ts";
 import type { BackendRegistry } from "../backends/registry.ts";
 import { autoComplete } from "../config/autocomplete.ts";
 import { fillDefaults } from "../config/defaults.ts";
@@ -8,13 +9,20 @@ import { checkAgainstModelFile } from "../config/model-file-check.ts";
 import { readConfigText } from "../config/read-config.ts";
 import { inputSpecs, outputSpecs } from "../config/tensor-spec.ts";
 import { validateConfig } from "../config/validate.ts";
+import { splitAlongBatch } from "../core/batch-split.ts";
 import { FerryError } from "../core/errors.ts";
 import { combineObservers, type InferenceObserver } from "../core/observer.ts";
+import type { Tensor } from "../core/tensor.ts";
 import {
-  ModelInstanceGroup_Kind as Kind,
+  DataType as ConfigType,
+  ModelSequenceBatching_Control_Kind as ControlKind,
   type ModelConfig,
   ModelConfigSchema,
 } from "../gen/model_config_pb.ts";
+import { HealthCheckError, verdict } from "../health/checks.ts";
+import { warmupSamples } from "../health/samples.ts";
+import { readinessChecks } from "../health/version-checks.ts";
+import { warmUp } from "../health/warmup.ts";
 import { VersionStatistics } from "../metrics/statistics.ts";
 import { createScheduler } from "../scheduler/create-scheduler.ts";
 import { readInitialStates } from "./initial-state.ts";
@@ -28,9 +36,12 @@ export interface LoaderOptions {
   /** False with --disable-auto-complete-config / --strict-model-config=true. */
   autoComplete: boolean;
   defaultMaxBatchSize: number;
-  /** GPU ids present on this host. */
-  gpus: number[];
+  /** GPUs and execution providers of this host. */
+  devices: DeviceInventory;
+  gpuFallback: GpuFallback;
   observerFor(model: string, version: string): InferenceObserver;
+  /** Load and warm-up times of a version that became ready, for metrics. */
+  onLoaded?(model: string, version: string, seconds: { load: number; warmup: number }): void;
 }
 
 export interface ModelPlan {
@@ -81,13 +92,17 @@ export async function planModel(
   const completed = options.autoComplete
     ? autoComplete(written, signature, { defaultMaxBatchSize: options.defaultMaxBatchSize })
     : written;
-  fillDefaults(completed, name, backend, options.gpus);
+  fillDefaults(completed, name, backend, options.devices.cuda ? options.devices.gpus : []);
   validateConfig(completed, name, source);
   checkAgainstModelFile(completed, signature, source);
   return { config: completed, backend, versions: load, missing };
 }
 
-/** Creates every instance of one version, its scheduler and label tables. */
+/**
+ * Creates every instance of one version, warms each up, builds its
+ * scheduler, and runs the readiness checks; a version that fails any of
+ * them is closed again and the error carries the checks.
+ */
 export async function loadVersion(
   name: string,
   version: number,
@@ -95,6 +110,7 @@ export async function loadVersion(
   options: LoaderOptions,
 ): Promise<ModelVersion> {
   const { config, backend } = plan;
+  const started = performance.now();
   const versionText = String(version);
   const dir = await options.source.materialize(name, versionText);
   if (!dir.files.includes(config.defaultModelFilename)) {
@@ -105,9 +121,10 @@ export async function loadVersion(
     );
   }
   const modelFile = join(dir.path, config.defaultModelFilename);
+  const { placements, notes } = placeInstances(config, options.devices, options.gpuFallback);
   const instances: ModelInstance[] = [];
   try {
-    for (const { instanceName, device } of instancePlacements(config)) {
+    for (const { instanceName, device } of placements) {
       instances.push(
         await backend.load({
           model: name,
@@ -120,6 +137,10 @@ export async function loadVersion(
         }),
       );
     }
+    const batched = config.maxBatchSize > 0;
+    const samples = await warmupSamples(config, (path) => options.source.readModelFile(name, path));
+    const warmup = await warmUp(instances, samples, outputSpecs(config), batched);
+    if (warmup.status === "FAIL") throw new HealthCheckError([warmup]);
     const statistics = new VersionStatistics(name, versionText);
     const observer = combineObservers(options.observerFor(name, versionText), statistics);
     const initialStates = await readInitialStates(name, config, options.source);
@@ -138,7 +159,7 @@ export async function loadVersion(
       inputs: inputSpecs(config),
       outputs: outputSpecs(config),
     };
-    return new ModelVersion({
+    const loaded = new ModelVersion({
       config,
       version: versionText,
       model,
@@ -147,35 +168,61 @@ export async function loadVersion(
       observer,
       statistics,
       labels,
+      devices: placements.map((placement) => placement.device),
+      placementNotes: notes,
+      latencyBoundMs: latencyBound(config),
+      sequenceId: readinessSequenceId(config),
+      syntheticInputs: config.modelWarmup.length > 0 ? firstRow(samples[0]?.inputs ?? [], config) : undefined,
     });
+    loaded.health = verdict(await readinessChecks(loaded, warmup));
+    if (!loaded.health.ready) throw new HealthCheckError(loaded.health.checks);
+    options.onLoaded?.(name, versionText, {
+      load: (performance.now() - started) / 1000,
+      warmup: warmup.durationMs / 1000,
+    });
+    return loaded;
   } catch (error) {
     await Promise.all(instances.map((instance) => instance.close()));
     throw error;
   }
 }
 
-/** One entry per instance: `count` per listed GPU for KIND_GPU, `count` in all for KIND_CPU. */
-export function instancePlacements(config: ModelConfig): { instanceName: string; device: Device }[] {
-  const placements: { instanceName: string; device: Device }[] = [];
-  config.instanceGroup.forEach((group, index) => {
-    if (group.kind === Kind.GPU) {
-      if (group.gpus.length === 0) {
-        throw new FerryError(
-          "UNAVAILABLE",
-          "backend",
-          `instance_group[${index}] asks for KIND_GPU, but no GPU is available`,
-        );
-      }
-      for (const gpu of group.gpus) {
-        for (let i = 0; i < group.count; i++)
-          placements.push({ instanceName: `${group.name}_${gpu}_${i}`, device: `gpu:${gpu}` });
-      }
-    } else {
-      for (let i = 0; i < group.count; i++)
-        placements.push({ instanceName: `${group.name}_${i}`, device: "cpu" });
-    }
-  });
-  return placements;
+/** The client inputs of a warm-up sample, one batch row of each. */
+function firstRow(inputs: Tensor[], config: ModelConfig): Tensor[] {
+  const clientInputs = new Set(config.input.map((input) => input.name));
+  return inputs
+    .filter((input) => clientInputs.has(input.name))
+    .map((input) =>
+      config.maxBatchSize > 0 && (input.shape[0] ?? 1) > 1
+        ? (splitAlongBatch(input, [1, (input.shape[0] ?? 1) - 1])[0] as Tensor)
+        : input,
+    );
+}
+
+const DEFAULT_LATENCY_BOUND_MS = 5000;
+
+/** `parameters { key: "readiness_max_latency_ms" }`: the synthetic request's latency bound. */
+function latencyBound(config: ModelConfig): number {
+  const text = config.parameters.readiness_max_latency_ms?.stringValue;
+  if (text === undefined) return DEFAULT_LATENCY_BOUND_MS;
+  const value = Number(text);
+  if (!(value > 0)) {
+    throw new FerryError(
+      "INVALID_ARGUMENT",
+      "config",
+      `parameters['readiness_max_latency_ms'] must be a positive number, got '${text}'`,
+    );
+  }
+  return value;
+}
+
+/** A sequence model's synthetic request is a one-request sequence with an id no client is likely to use. */
+function readinessSequenceId(config: ModelConfig): bigint | string | undefined {
+  if (config.schedulingChoice.case !== "sequenceBatching") return undefined;
+  const corrid = config.schedulingChoice.value.controlInput
+    .flatMap((input) => input.control)
+    .find((control) => control.kind === ControlKind.CONTROL_SEQUENCE_CORRID);
+  return corrid?.dataType === ConfigType.TYPE_STRING ? "ferry-readiness-check" : 2n ** 63n - 1n;
 }
 
 async function readLabels(

@@ -37,11 +37,15 @@ export class BatchingScheduler implements Scheduler {
   private waitTimer: ReturnType<typeof setTimeout> | undefined;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
+  /** Requests handed to an instance and not yet answered. */
+  private readonly running = new Set<PendingRequest>();
 
   constructor(private readonly options: BatchingSchedulerOptions) {
     this.order = options.preserveOrdering ? new ResponseOrder() : undefined;
     this.queue = new RequestQueue(options.queue, {
-      left: () => options.observer.dequeued(),
+      left: (pending) => {
+        if (!pending.request.internal) options.observer.dequeued();
+      },
       expired: (pending, error) => this.answer(pending, () => pending.fail(error)),
     });
   }
@@ -65,7 +69,7 @@ export class BatchingScheduler implements Scheduler {
       pending.fail(FerryError.from(error, "scheduler"));
       return pending.response;
     }
-    this.options.observer.queued();
+    if (!request.internal) this.options.observer.queued();
     this.order?.track(pending);
     request.signal.addEventListener("abort", () => this.abandon(pending), { once: true });
     this.dispatch();
@@ -74,6 +78,16 @@ export class BatchingScheduler implements Scheduler {
 
   pendingCount(): number {
     return this.queue.size;
+  }
+
+  abort(error: FerryError): void {
+    this.draining = true;
+    for (const pending of [...this.queue.inOrder()]) {
+      this.queue.remove(pending);
+      pending.fail(error);
+    }
+    for (const pending of this.running) pending.fail(error);
+    this.notifyIfIdle();
   }
 
   drain(): Promise<void> {
@@ -113,14 +127,17 @@ export class BatchingScheduler implements Scheduler {
 
   private run(instance: ModelInstance, requests: PendingRequest[]): void {
     const batch = this.assemble(requests);
+    for (const pending of requests) this.running.add(pending);
     instance
       .execute(batch)
       .then(
         (results) => {
-          this.options.observer.executed(
-            batch.sizes.reduce((sum, size) => sum + size, 0),
-            batch.clocks,
-          );
+          if (requests.some((pending) => !pending.request.internal)) {
+            this.options.observer.executed(
+              batch.sizes.reduce((sum, size) => sum + size, 0),
+              batch.clocks,
+            );
+          }
           requests.forEach((pending, index) => {
             const outputs = results[index] ?? [];
             this.answer(pending, () => pending.complete(this.options.model, this.options.version, outputs));
@@ -132,6 +149,7 @@ export class BatchingScheduler implements Scheduler {
         },
       )
       .finally(() => {
+        for (const pending of requests) this.running.delete(pending);
         this.options.pool.release(instance);
         this.dispatch();
       });

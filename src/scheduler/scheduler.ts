@@ -1,3 +1,4 @@
+import type { FerryError } from "../core/errors.ts";
 import type { InferRequest, InferResponse } from "../core/request.ts";
 
 /** One model version's request queue in front of its instances. */
@@ -8,4 +9,6 @@ export interface Scheduler {
   drain(): Promise<void>;
   /** Requests accepted but not yet handed to an instance. */
   pendingCount(): number;
+  /** Fails every queued and running request with `error` (exit timeout); running executions finish unseen. */
+  abort(error: FerryError): void;
 }

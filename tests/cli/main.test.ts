@@ -61,6 +61,7 @@ const serveArgs = (root: string, ...extra: string[]) => [
   "--http-port=0",
   "--grpc-port=0",
   "--metrics-port=0",
+  "--drain-grace-secs=0",
   ...extra,
 ];
 
@@ -110,7 +111,7 @@ describe("ferry (the process)", () => {
     expect(failing.status).toBe(500);
     child.kill("SIGTERM");
     expect(await child.exited).toBe(0);
-    expect(log()).toContain("SIGTERM: draining and unloading models");
+    expect(log()).toContain("SIGTERM: shutting down");
     expect(log()).toContain("model 'simple' version 1 unloaded");
     expect(log()).not.toMatch(/panic|Segmentation fault|NAPI FATAL|oh no/i);
   });

@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DATA_TYPES, type DataType } from "../../src/core/datatype.ts";
 import { accumulatorModel, addSubModel, buildOnnxModel, identityModel } from "./onnx-builder.ts";
 
@@ -17,7 +17,11 @@ export class TestRepository {
 
   addModel(
     name: string,
-    files: { config?: string; versions?: Record<number, Uint8Array>; extra?: Record<string, string> },
+    files: {
+      config?: string;
+      versions?: Record<number, Uint8Array>;
+      extra?: Record<string, string | Uint8Array>;
+    },
   ) {
     const dir = join(this.root, name);
     mkdirSync(dir, { recursive: true });
@@ -26,7 +30,10 @@ export class TestRepository {
       mkdirSync(join(dir, version), { recursive: true });
       writeFileSync(join(dir, version, "model.onnx"), bytes);
     }
-    for (const [path, text] of Object.entries(files.extra ?? {})) writeFileSync(join(dir, path), text);
+    for (const [path, content] of Object.entries(files.extra ?? {})) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
     return this;
   }
 
@@ -74,7 +81,13 @@ export function addReshaper(repo: TestRepository): TestRepository {
 max_batch_size: 0
 input [ { name: "DATA" data_type: TYPE_FP32 dims: [ -1 ] }, { name: "SHAPE" data_type: TYPE_INT64 dims: [ 2 ] } ]
 output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ -1, -1 ] } ]
-instance_group [ { kind: KIND_CPU count: 1 } ]`,
+instance_group [ { kind: KIND_CPU count: 1 } ]
+model_warmup [{
+  name: "six as 2x3"
+  inputs { key: "DATA" value { data_type: TYPE_FP32 dims: [ 6 ] zero_data: true } }
+  inputs { key: "SHAPE" value { data_type: TYPE_INT64 dims: [ 2 ] input_data_file: "shape_2x3" } }
+}]`,
+    extra: { "warmup/shape_2x3": new Uint8Array(new BigInt64Array([2n, 3n]).buffer) },
     versions: {
       1: buildOnnxModel({
         inputs: [

@@ -17,6 +17,8 @@ export async function startTestServer(repository: string, flags: string[] = []):
     "--grpc-port=0",
     "--metrics-port=0",
     "--exit-timeout-secs=5",
+    "--drain-grace-secs=0",
+    "--readiness-check-interval-secs=0",
     ...flags,
   ]) as ServeOptions;
   const server = await startServer(options, silentLogger);

@@ -43,7 +43,14 @@ export function createHttpApp(service: InferenceService, options: HttpOptions) {
       return errorResponse(error);
     })
     .get("/v2/health/live", () => probe(() => service.serverLive()))
-    .get("/v2/health/ready", () => probe(() => service.serverReady()))
+    .get("/v2/health/ready", ({ query }) =>
+      query.verbose === "true" || query.verbose === "1"
+        ? guard(() => {
+            const report = service.readinessReport();
+            return Response.json(report, { status: report.ready ? 200 : 400 });
+          })
+        : probe(() => service.serverReady()),
+    )
     .get("/v2", () => json(service.serverMetadata()))
     .get(MODEL, ({ params }) => guard(() => json(service.modelMetadata(params.model))))
     .get(VERSIONED, ({ params }) => guard(() => json(service.modelMetadata(params.model, params.version))))

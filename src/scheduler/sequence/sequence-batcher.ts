@@ -66,7 +66,7 @@ export class SequenceBatcher implements Scheduler {
       request.timing.queued = performance.now();
       clearTimeout(sequence.idleTimer);
       sequence.queue.push(pending);
-      this.options.observer.queued();
+      if (!request.internal) this.options.observer.queued();
       this.order?.track(pending);
       request.signal.addEventListener("abort", () => this.cancel(sequence, pending), { once: true });
       this.schedule();
@@ -80,6 +80,18 @@ export class SequenceBatcher implements Scheduler {
     let count = 0;
     for (const sequence of this.sequences.values()) count += sequence.queue.length;
     return count;
+  }
+
+  abort(error: FerryError): void {
+    this.draining = true;
+    for (const sequence of [...this.sequences.values()]) {
+      for (const pending of sequence.queue.splice(0)) {
+        this.left(pending);
+        pending.fail(error);
+      }
+      for (const pending of sequence.runningRequests) pending.fail(error);
+    }
+    this.notifyIfIdle();
   }
 
   drain(): Promise<void> {
@@ -194,10 +206,11 @@ export class SequenceBatcher implements Scheduler {
     const { settings, observer } = this.options;
     this.busy[index] = true;
     const real = rows.filter((row): row is NonNullable<Row> => row !== undefined);
-    for (const { sequence } of real) {
+    for (const { sequence, pending } of real) {
       sequence.running = true;
+      sequence.runningRequests.add(pending);
       sequence.queue.shift();
-      observer.dequeued();
+      this.left(pending);
     }
     const outputs = new Set(settings.states.map((state) => state.output));
     for (const { pending } of real) {
@@ -214,7 +227,8 @@ export class SequenceBatcher implements Scheduler {
       .execute(batch)
       .then(
         (results) => {
-          observer.executed(rows.length, batch.clocks);
+          if (real.some(({ pending }) => !pending.request.internal))
+            observer.executed(rows.length, batch.clocks);
           rows.forEach((row, at) => {
             if (row) this.finishRow(row, results[at] ?? []);
           });
@@ -244,6 +258,7 @@ export class SequenceBatcher implements Scheduler {
   /** Answers one row's request, then ends, idles or continues its sequence. */
   private afterRow({ sequence, pending }: NonNullable<Row>, answer: () => void): void {
     sequence.running = false;
+    sequence.runningRequests.delete(pending);
     this.answer(pending, answer);
     const restarts = sequence.queue[0]?.request.sequence?.start === true;
     if (sequence.cancelled || (pending.request.sequence?.end && !restarts)) {
@@ -266,7 +281,7 @@ export class SequenceBatcher implements Scheduler {
     const at = sequence.queue.indexOf(pending);
     if (at < 0) return;
     for (const dropped of sequence.queue.splice(at)) {
-      this.options.observer.dequeued();
+      this.left(dropped);
       this.answer(dropped, () => dropped.fail(dropped.cancelled()));
     }
     if (sequence.running) sequence.cancelled = true;
@@ -281,7 +296,7 @@ export class SequenceBatcher implements Scheduler {
     this.released.set(sequence.key, why);
     if (this.released.size > 4096) this.released.delete(this.released.keys().next().value as string);
     for (const dropped of sequence.queue.splice(0)) {
-      this.options.observer.dequeued();
+      this.left(dropped);
       const error = invalidArgument(
         "scheduler",
         `sequence ${sequence.describe()} of model '${this.options.model}' ${why}`,
@@ -290,6 +305,11 @@ export class SequenceBatcher implements Scheduler {
     }
     this.slots.free(sequence);
     this.schedule();
+  }
+
+  /** A request left the queue: pending -1, unless it is ferry's own readiness probe. */
+  private left(pending: PendingRequest): void {
+    if (!pending.request.internal) this.options.observer.dequeued();
   }
 
   private answer(pending: PendingRequest, deliver: () => void): void {

@@ -9,6 +9,8 @@ export class Sequence {
   slot: number | undefined;
   readonly queue: PendingRequest[] = [];
   running = false;
+  /** The request being executed, for aborting at the exit timeout. */
+  readonly runningRequests = new Set<PendingRequest>();
   /** Set when a request of it was cancelled: the sequence ends once its running request finishes. */
   cancelled = false;
   /** Latest state per state input name (one batch row). */

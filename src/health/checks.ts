@@ -1,0 +1,61 @@
+import { FerryError } from "../core/errors.ts";
+
+/** One readiness check of one model version, as the verbose ready probe shows it. */
+export interface CheckResult {
+  name: string;
+  status: "PASS" | "FAIL" | "SKIP";
+  detail: string;
+  durationMs: number;
+}
+
+/** The latest readiness verdict of a version: its checks and when they ran. */
+export interface VersionHealth {
+  ready: boolean;
+  checks: CheckResult[];
+  checkedAt: string;
+}
+
+export function verdict(checks: CheckResult[]): VersionHealth {
+  return {
+    ready: checks.every((check) => check.status !== "FAIL"),
+    checks,
+    checkedAt: new Date().toISOString(),
+  };
+}
+
+/** Runs a check body, timing it; a thrown error is a FAIL with its message. */
+export async function timedCheck(
+  name: string,
+  body: () => Promise<{ status: CheckResult["status"]; detail: string }>,
+): Promise<CheckResult> {
+  const started = performance.now();
+  try {
+    const { status, detail } = await body();
+    return { name, status, detail, durationMs: elapsed(started) };
+  } catch (error) {
+    return {
+      name,
+      status: "FAIL",
+      detail: error instanceof Error ? error.message : String(error),
+      durationMs: elapsed(started),
+    };
+  }
+}
+
+export function failures(checks: CheckResult[]): string {
+  return checks
+    .filter((check) => check.status === "FAIL")
+    .map((check) => `${check.name}: ${check.detail}`)
+    .join("; ");
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 1000) / 1000;
+}
+
+/** A version that failed its readiness checks at load; the checks stay visible in the verbose probe. */
+export class HealthCheckError extends FerryError {
+  constructor(readonly checks: CheckResult[]) {
+    super("UNAVAILABLE", "health", `readiness checks failed: ${failures(checks)}`);
+  }
+}

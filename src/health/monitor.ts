@@ -1,0 +1,55 @@
+import type { ModelManager } from "../repository/model-manager.ts";
+import { failures, verdict } from "./checks.ts";
+import { syntheticChecks } from "./version-checks.ts";
+
+/**
+ * Re-runs the synthetic readiness checks of every serving version on a
+ * schedule. A version that starts failing them stops counting as ready
+ * (it keeps serving: its state stays READY), with the reason in the
+ * verbose probe and the log; one that recovers counts again.
+ */
+export class HealthMonitor {
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private running = false;
+
+  constructor(
+    private readonly manager: ModelManager,
+    private readonly intervalMs: number,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  start(): void {
+    if (this.intervalMs <= 0 || this.timer) return;
+    this.timer = setInterval(() => void this.checkAll(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One round of checks over every serving version (also used by tests). */
+  async checkAll(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (const version of this.manager.servingVersions()) {
+        const previous = version.health;
+        const kept = previous.checks.filter(
+          (check) => !["synthetic_inference", "outputs"].includes(check.name),
+        );
+        version.health = verdict([...kept, ...(await syntheticChecks(version))]);
+        if (previous.ready && !version.health.ready) {
+          this.warn(
+            `model '${version.name}' version ${version.version} is no longer ready: ${failures(version.health.checks)}`,
+          );
+        } else if (!previous.ready && version.health.ready) {
+          this.warn(`model '${version.name}' version ${version.version} passes its readiness checks again`);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import type { ModelInstance } from "../backends/backend.ts";
+import type { TensorSpec } from "../config/tensor-spec.ts";
+import { FerryError } from "../core/errors.ts";
+import { StageClock } from "../core/stage-clock.ts";
+import { type CheckResult, timedCheck } from "./checks.ts";
+import { outputProblem } from "./output-check.ts";
+import type { WarmupSample } from "./samples.ts";
+
+/**
+ * Runs every warm-up sample `count` times on every instance, before the
+ * version takes traffic (a GPU instance's first real inference happens
+ * here). Outputs must be of the declared shapes and finite; the first
+ * failure fails the check with where it happened.
+ */
+export function warmUp(
+  instances: readonly ModelInstance[],
+  samples: readonly WarmupSample[],
+  outputs: readonly TensorSpec[],
+  batched: boolean,
+): Promise<CheckResult> {
+  // An instance answers in the backend's shapes: config `reshape` where given.
+  const backendShapes = outputs.map((spec) => ({ ...spec, dims: spec.reshape ?? spec.dims }));
+  return timedCheck("warmup", async () => {
+    let runs = 0;
+    for (const instance of instances) {
+      for (const sample of samples) {
+        for (let round = 0; round < sample.count; round++) {
+          const batch = {
+            inputs: sample.inputs,
+            sizes: [batched ? sample.batchSize : 1],
+            outputs: outputs.map((spec) => spec.name),
+            clocks: [new StageClock()],
+          };
+          const [produced = []] = await instance.execute(batch);
+          const problem = outputProblem(produced, backendShapes, batched ? sample.batchSize : undefined);
+          if (problem)
+            throw new FerryError(
+              "INTERNAL",
+              "health",
+              `warm-up '${sample.name}' on ${instance.name} (${instance.device}): ${problem}`,
+            );
+          runs++;
+        }
+      }
+    }
+    return {
+      status: "PASS",
+      detail: `${runs} run(s) of ${samples.map((sample) => `'${sample.name}'`).join(", ")} on ${instances.length} instance(s)`,
+    };
+  });
+}
