@@ -33,12 +33,7 @@ export async function timedCheck(
     const { status, detail } = await body();
     return { name, status, detail, durationMs: elapsed(started) };
   } catch (error) {
-    return {
-      name,
-      status: "FAIL",
-      detail: error instanceof Error ? error.message : String(error),
-      durationMs: elapsed(started),
-    };
+    return { name, status: "FAIL", detail: checkFailure(error), durationMs: elapsed(started) };
   }
 }
 
@@ -47,6 +42,12 @@ export function failures(checks: CheckResult[]): string {
     .filter((check) => check.status === "FAIL")
     .map((check) => `${check.name}: ${check.detail}`)
     .join("; ");
+}
+
+/** A check's own failures read without the "health:" prefix that the whole verdict gets. */
+function checkFailure(error: unknown): string {
+  if (error instanceof FerryError && error.layer === "health") return error.detail;
+  return error instanceof Error ? error.message : String(error);
 }
 
 function elapsed(started: number): number {

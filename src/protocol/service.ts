@@ -144,7 +144,8 @@ export class InferenceService {
     };
   }
 
-  infer(request: InferRequest): Promise<InferResponse> {
+  /** Runs up to the scheduler's queue synchronously, so calls made in order are queued in order. */
+  async infer(request: InferRequest): Promise<InferResponse> {
     this.state.assertAcceptingInference();
     this.requireName(request.model, "ModelInfer");
     return this.manager.resolve(request.model, request.version).infer(request);

@@ -1,4 +1,4 @@
-import { type RunningServer, startServer } from "../../src/cli/serve.ts";
+import { type RunningServer, type ServerDependencies, startServer } from "../../src/cli/serve.ts";
 import { type ServeOptions, serveOptions } from "../../src/cli/serve-options.ts";
 import { silentLogger } from "../../src/core/log.ts";
 
@@ -9,7 +9,11 @@ export interface TestServer extends RunningServer {
   metricsUrl: string;
 }
 
-export async function startTestServer(repository: string, flags: string[] = []): Promise<TestServer> {
+export async function startTestServer(
+  repository: string,
+  flags: string[] = [],
+  dependencies: ServerDependencies = {},
+): Promise<TestServer> {
   const options = serveOptions([
     `--model-repository=${repository}`,
     "--http-address=127.0.0.1",
@@ -21,7 +25,10 @@ export async function startTestServer(repository: string, flags: string[] = []):
     "--readiness-check-interval-secs=0",
     ...flags,
   ]) as ServeOptions;
-  const server = await startServer(options, silentLogger);
+  const server = await startServer(options, silentLogger, {
+    devices: { gpus: [], cuda: false, cudaMissing: "no CUDA in tests" },
+    ...dependencies,
+  });
   return Object.assign(server, {
     url: `http://127.0.0.1:${server.httpPort}`,
     grpcUrl: `http://127.0.0.1:${server.grpcPort}`,
