@@ -220,8 +220,12 @@ export class ModelManager {
           const loaded = await loadVersion(name, version, plan, this.options);
           const previous = entry.versions.get(version)?.serving;
           entry.versions.set(version, { state: "READY", reason: "", serving: loaded });
+          const warmup = loaded.health.checks.find((check) => check.name === "warmup");
+          const warmed = warmup
+            ? `warm-up ${warmup.detail} in ${Math.round(warmup.durationMs)} ms`
+            : "no warm-up";
           this.log(
-            `model '${name}' version ${version} is READY (${Math.round(performance.now() - started)} ms)`,
+            `model '${name}' version ${version} is READY (load ${Math.round(performance.now() - started)} ms, ${warmed})`,
           );
           if (previous) {
             this.draining.add(previous);

@@ -139,7 +139,8 @@ export async function loadVersion(
     }
     const batched = config.maxBatchSize > 0;
     const samples = await warmupSamples(config, (path) => options.source.readModelFile(name, path));
-    const warmup = await warmUp(instances, samples, outputSpecs(config), batched);
+    const boundMs = latencyBound(config);
+    const warmup = await warmUp(instances, samples, outputSpecs(config), batched, boundMs);
     if (warmup.status === "FAIL") throw new HealthCheckError([warmup]);
     const statistics = new VersionStatistics(name, versionText);
     const observer = combineObservers(options.observerFor(name, versionText), statistics);
@@ -170,7 +171,7 @@ export async function loadVersion(
       labels,
       devices: placements.map((placement) => placement.device),
       placementNotes: notes,
-      latencyBoundMs: latencyBound(config),
+      latencyBoundMs: boundMs,
       sequenceId: readinessSequenceId(config),
       syntheticInputs: config.modelWarmup.length > 0 ? firstRow(samples[0]?.inputs ?? [], config) : undefined,
     });

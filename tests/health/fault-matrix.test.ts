@@ -82,8 +82,8 @@ describe("fault matrix: what readiness and clients see", () => {
       ready: false,
       state: "UNAVAILABLE",
       reason:
-        /^health: readiness checks failed: synthetic_inference: took [\d.]+ ms, over the bound of 0\.0001 ms \(parameters readiness_max_latency_ms\)/,
-      failedCheck: "synthetic_inference",
+        /^health: readiness checks failed: warmup: warm-up 'synthetic zeros' on too_slow_0 \(cpu\) took [\d.]+ ms, over the bound of 0\.0001 ms \(parameters readiness_max_latency_ms\)$/,
+      failedCheck: "warmup",
     },
     {
       model: "nan",
