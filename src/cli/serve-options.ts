@@ -1,3 +1,7 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { FerryError } from "../core/errors.ts";
+import { parseRestrictions } from "../protocol/restrictions.ts";
 import { FlagError, type FlagSpec, type FlagValues, parseFlags } from "./flags.ts";
 
 export type ControlMode = "none" | "explicit" | "poll";
@@ -29,6 +33,9 @@ export interface ServeOptions {
   counterLatencies: boolean;
   histogramLatencies: boolean;
   gpuFallback: "refuse" | "cpu";
+  modelCacheDir: string;
+  httpRestrictedApi: string[];
+  grpcRestrictedProtocol: string[];
   readinessCheckIntervalSecs: number;
   drainGraceSecs: number;
 }
@@ -109,6 +116,21 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: "[<backend>,]<setting>=<value>, e.g. default-max-batch-size=8",
   },
   { name: "metrics-config", kind: "list", help: "counter_latencies=<bool> or histogram_latencies=<bool>" },
+  {
+    name: "model-cache-dir",
+    kind: "string",
+    help: "where S3 artifacts and load overrides are kept (default ~/.cache/ferry)",
+  },
+  {
+    name: "http-restricted-api",
+    kind: "list",
+    help: "<api>[,<api>...]:<key>=<value>: header those HTTP APIs need",
+  },
+  {
+    name: "grpc-restricted-protocol",
+    kind: "list",
+    help: "<api>[,<api>...]:<key>=<value>: metadata triton-grpc-protocol-<key> those RPCs need",
+  },
   { name: "help", kind: "boolean", help: "print this help" },
 ];
 
@@ -154,11 +176,19 @@ export function serveOptions(argv: readonly string[]): ServeOptions | "help" {
     counterLatencies: true,
     histogramLatencies: true,
     gpuFallback: get<"refuse" | "cpu">("gpu-fallback", "refuse"),
+    modelCacheDir: get(
+      "model-cache-dir",
+      join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "ferry"),
+    ),
+    httpRestrictedApi: get("http-restricted-api", []),
+    grpcRestrictedProtocol: get("grpc-restricted-protocol", []),
     readinessCheckIntervalSecs: atLeast(values, "readiness-check-interval-secs", 30, 0),
     drainGraceSecs: atLeast(values, "drain-grace-secs", 5, 0),
   };
   for (const setting of get<string[]>("backend-config", [])) applyBackendConfig(options, setting);
   for (const setting of get<string[]>("metrics-config", [])) applyMetricsConfig(options, setting);
+  checkRestrictions(options.httpRestrictedApi, "--http-restricted-api");
+  checkRestrictions(options.grpcRestrictedProtocol, "--grpc-restricted-protocol");
   return options;
 }
 
@@ -198,4 +228,13 @@ function applyMetricsConfig(options: ServeOptions, setting: string): void {
   const enabled = match[2] === "true";
   if (key === "counter_latencies") options.counterLatencies = enabled;
   else options.histogramLatencies = enabled;
+}
+
+function checkRestrictions(specs: string[], flag: string): void {
+  try {
+    parseRestrictions(specs, flag);
+  } catch (error) {
+    if (error instanceof FerryError) throw new FlagError(error.detail);
+    throw error;
+  }
 }

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import type { DeviceInventory } from "../backends/devices.ts";
 import { OnnxBackend } from "../backends/onnxruntime/onnx-backend.ts";
@@ -13,6 +14,8 @@ import { EXTENSIONS } from "../protocol/extensions.ts";
 import { startGrpcServer } from "../protocol/grpc/grpc-server.ts";
 import { createHttpApp } from "../protocol/http/app.ts";
 import { withCors } from "../protocol/http/cors.ts";
+import { withRestrictions } from "../protocol/http/restricted.ts";
+import { parseRestrictions } from "../protocol/restrictions.ts";
 import { InferenceService } from "../protocol/service.ts";
 import { CombinedSource } from "../repository/combined-source.ts";
 import { LocalSource } from "../repository/local-source.ts";
@@ -79,6 +82,8 @@ export async function startServer(
     serverVersion: packageJson.version,
     extensions: EXTENSIONS,
     strictReadiness: options.strictReadiness,
+    controlMode: options.controlMode,
+    overridesDir: join(options.modelCacheDir, "overrides"),
   });
   const listeners = await startListeners(service, metrics, options);
   const at = (address: string, port: number | undefined) =>
@@ -150,8 +155,7 @@ async function startListeners(service: InferenceService, metrics: ServerMetrics,
     ? Bun.serve({
         port: options.httpPort,
         hostname: options.httpAddress,
-        fetch:
-          options.corsAllowOrigins.length > 0 ? withCors(app.fetch, options.corsAllowOrigins) : app.fetch,
+        fetch: httpHandler(app.fetch, options),
         // The handler enforces --http-max-input-size itself, with a JSON error.
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         idleTimeout: 255,
@@ -175,6 +179,7 @@ async function startListeners(service: InferenceService, metrics: ServerMetrics,
         port: options.grpcPort,
         address: options.grpcAddress,
         maxMessageBytes: options.grpcMaxMessageBytes,
+        restrictions: parseRestrictions(options.grpcRestrictedProtocol, "--grpc-restricted-protocol"),
       })
     : undefined;
   return {
@@ -188,6 +193,15 @@ async function startListeners(service: InferenceService, metrics: ServerMetrics,
       await grpc?.stop();
     },
   };
+}
+
+/** The HTTP port's handler: REST, Connect and gRPC-web, behind restrictions and CORS. */
+function httpHandler(fetch: (request: Request) => Response | Promise<Response>, options: ServeOptions) {
+  const restricted = withRestrictions(
+    fetch,
+    parseRestrictions(options.httpRestrictedApi, "--http-restricted-api"),
+  );
+  return options.corsAllowOrigins.length > 0 ? withCors(restricted, options.corsAllowOrigins) : restricted;
 }
 
 function createSource(paths: string[]): ModelSource {

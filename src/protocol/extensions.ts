@@ -5,6 +5,8 @@
 export const EXTENSIONS: string[] = [
   "classification",
   "sequence",
+  "model_repository",
+  "model_repository(unload_dependents)",
   "schedule_policy",
   "model_configuration",
   "binary_tensor_data",

@@ -1,12 +1,15 @@
 import type { JsonObject } from "@bufbuild/protobuf";
+import { configFromJson } from "../config/json.ts";
 import { clientShape } from "../config/tensor-spec.ts";
 import { FerryError } from "../core/errors.ts";
 import type { InferRequest, InferResponse } from "../core/request.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
 import { type ModelReport, modelReports } from "../health/readiness.ts";
 import type { ServerState } from "../health/server-state.ts";
-import type { ModelManager } from "../repository/model-manager.ts";
+import { writeFileOverrides } from "../repository/file-overrides.ts";
+import type { IndexEntry, LoadOverride, ModelManager } from "../repository/model-manager.ts";
 import type { ModelVersion } from "../repository/model-version.ts";
+import { isSafeModelName } from "../repository/source.ts";
 
 export interface TensorMetadata {
   name: string;
@@ -34,6 +37,18 @@ export interface ServiceOptions {
   /** Protocol extensions ferry really implements, reported in server metadata. */
   extensions: string[];
   strictReadiness: boolean;
+  /** --model-control-mode: the load and unload API work in explicit mode only. */
+  controlMode: "none" | "explicit" | "poll";
+  /** Where the load API writes file overrides. */
+  overridesDir: string;
+}
+
+/** What the repository load API may carry besides the model name. */
+export interface LoadRequest {
+  /** JSON of a ModelConfig, used instead of config.pbtxt. */
+  config?: string;
+  /** `file:<version>/<path>` overrides: path → content. */
+  files: Map<string, Uint8Array>;
 }
 
 /**
@@ -144,6 +159,49 @@ export class InferenceService {
     };
   }
 
+  /** The repository index: every model with its versions' state and reason. */
+  repositoryIndex(readyOnly: boolean): Promise<IndexEntry[]> {
+    return this.manager.index(readyOnly);
+  }
+
+  /** Loads or reloads a model (explicit mode); resolves once the load finished, rejects with why it failed. */
+  async loadModel(model: string, request: LoadRequest): Promise<void> {
+    this.requireExplicitMode("load");
+    this.requireName(model, "RepositoryModelLoad");
+    if (!isSafeModelName(model))
+      throw new FerryError("INVALID_ARGUMENT", "repository", `invalid model name '${model}'`);
+    if (request.files.size > 0 && request.config === undefined) {
+      throw new FerryError(
+        "INVALID_ARGUMENT",
+        "repository",
+        "file overrides need the 'config' parameter as well",
+      );
+    }
+    const override: LoadOverride = {};
+    if (request.config !== undefined)
+      override.config = configFromJson(parseJson(request.config), "load parameter 'config'");
+    if (request.files.size > 0)
+      override.source = await writeFileOverrides(this.options.overridesDir, model, request.files);
+    await this.manager.loadModel(model, override);
+  }
+
+  /** Starts unloading a model (explicit mode) and returns at once; in-flight requests finish first. */
+  unloadModel(model: string): void {
+    this.requireExplicitMode("unload");
+    this.requireName(model, "RepositoryModelUnload");
+    void this.manager.unloadModel(model);
+  }
+
+  private requireExplicitMode(action: string): void {
+    if (this.options.controlMode !== "explicit") {
+      throw new FerryError(
+        "FAILED_PRECONDITION",
+        "repository",
+        `cannot ${action} models in model control mode '${this.options.controlMode}': use --model-control-mode=explicit`,
+      );
+    }
+  }
+
   /** Runs up to the scheduler's queue synchronously, so calls made in order are queued in order. */
   async infer(request: InferRequest): Promise<InferResponse> {
     this.state.assertAcceptingInference();
@@ -153,5 +211,17 @@ export class InferenceService {
 
   private requireName(model: string, call: string): void {
     if (!model) throw new FerryError("INVALID_ARGUMENT", "protocol", `Missing model name in ${call} request`);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new FerryError(
+      "INVALID_ARGUMENT",
+      "config",
+      `load parameter 'config' is not valid JSON: ${(error as Error).message}`,
+    );
   }
 }

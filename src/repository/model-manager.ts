@@ -2,6 +2,7 @@ import { FerryError } from "../core/errors.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
 import { type CheckResult, HealthCheckError, type VersionHealth } from "../health/checks.ts";
 import type { ModelVersion } from "./model-version.ts";
+import type { ModelSource } from "./source.ts";
 import { type LoaderOptions, loadVersion, planModel } from "./version-loader.ts";
 
 export type VersionState = "LOADING" | "READY" | "UNAVAILABLE" | "UNLOADING";
@@ -34,6 +35,19 @@ interface ModelEntry {
 
 export const UNLOADED = "unloaded";
 
+export interface LoadOverride {
+  config?: ModelConfig;
+  source?: ModelSource;
+}
+
+/** One row of the repository index: name only for a model never loaded. */
+export interface IndexEntry {
+  name: string;
+  version?: string;
+  state?: VersionState;
+  reason?: string;
+}
+
 type Log = (message: string) => void;
 
 /**
@@ -57,13 +71,37 @@ export class ModelManager {
     return this.options.source.list();
   }
 
+  /**
+   * The repository index: every model of the repository and every model
+   * loaded, one row per known version (name only for models never loaded).
+   */
+  async index(readyOnly: boolean): Promise<IndexEntry[]> {
+    const names = new Set([...(await this.repositoryModels()), ...this.knownModels()]);
+    const rows: IndexEntry[] = [];
+    for (const name of [...names].sort()) {
+      const statuses = this.versionStatus(name);
+      if (statuses.length === 0 && !readyOnly) rows.push({ name });
+      for (const status of statuses) {
+        if (readyOnly && status.state !== "READY") continue;
+        rows.push(
+          status.version ? { name, ...status } : { name, state: status.state, reason: status.reason },
+        );
+      }
+    }
+    return rows;
+  }
+
   /** Models the manager has tried to load, in name order. */
   knownModels(): string[] {
     return [...this.models.keys()].sort();
   }
 
-  /** Loads (or reloads) a model; rejects with the reason when no selected version could load. */
-  loadModel(name: string, override?: ModelConfig): Promise<void> {
+  /**
+   * Loads (or reloads) a model; rejects with the reason when no selected
+   * version could load. `override` is the repository load API's: a config
+   * used instead of config.pbtxt, and a source holding override files.
+   */
+  loadModel(name: string, override: LoadOverride = {}): Promise<void> {
     const entry = this.entry(name);
     const run = entry.tail.then(() => this.load(entry, override));
     entry.tail = run.catch(() => undefined);
@@ -190,14 +228,15 @@ export class ModelManager {
     return entry;
   }
 
-  private async load(entry: ModelEntry, override?: ModelConfig): Promise<void> {
+  private async load(entry: ModelEntry, override: LoadOverride): Promise<void> {
     const { name } = entry;
+    const options = override.source ? { ...this.options, source: override.source } : this.options;
     let plan: Awaited<ReturnType<typeof planModel>>;
     let listed: number[] = [];
     try {
-      const listing = await this.options.source.describe(name);
+      const listing = await options.source.describe(name);
       listed = listing.versions;
-      plan = await planModel(listing, this.options, override);
+      plan = await planModel(listing, options, override.config);
     } catch (error) {
       this.recordModelFailure(entry, listed, error);
       throw FerryError.from(error, "repository");
@@ -217,7 +256,7 @@ export class ModelManager {
         if (!current?.serving) entry.versions.set(version, { state: "LOADING", reason: "" });
         const started = performance.now();
         try {
-          const loaded = await loadVersion(name, version, plan, this.options);
+          const loaded = await loadVersion(name, version, plan, options);
           const previous = entry.versions.get(version)?.serving;
           entry.versions.set(version, { state: "READY", reason: "", serving: loaded });
           const warmup = loaded.health.checks.find((check) => check.name === "warmup");

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type RunningServer, type ServerDependencies, startServer } from "../../src/cli/serve.ts";
 import { type ServeOptions, serveOptions } from "../../src/cli/serve-options.ts";
 import { silentLogger } from "../../src/core/log.ts";
@@ -8,6 +11,9 @@ export interface TestServer extends RunningServer {
   grpcUrl: string;
   metricsUrl: string;
 }
+
+const cacheDir = mkdtempSync(join(tmpdir(), "ferry-cache-"));
+process.on("exit", () => rmSync(cacheDir, { recursive: true, force: true }));
 
 export async function startTestServer(
   repository: string,
@@ -21,6 +27,7 @@ export async function startTestServer(
     "--grpc-port=0",
     "--metrics-port=0",
     "--exit-timeout-secs=5",
+    `--model-cache-dir=${cacheDir}`,
     "--drain-grace-secs=0",
     "--readiness-check-interval-secs=0",
     ...flags,

@@ -1,8 +1,10 @@
 import { createServer, type Http2Server, type ServerHttp2Session } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Restrictions } from "../restrictions.ts";
 import type { InferenceService } from "../service.ts";
 import { fixGrpcMessageEncoding } from "./grpc-message.ts";
+import { restrictionInterceptor } from "./restricted.ts";
 import { grpcRoutes } from "./routes.ts";
 
 export interface GrpcServerOptions {
@@ -10,6 +12,8 @@ export interface GrpcServerOptions {
   address: string;
   /** Largest message either way; larger ones get RESOURCE_EXHAUSTED. */
   maxMessageBytes: number;
+  /** --grpc-restricted-protocol. */
+  restrictions: Restrictions;
 }
 
 export interface GrpcServer {
@@ -32,6 +36,7 @@ export async function startGrpcServer(
     connect: false,
     readMaxBytes: options.maxMessageBytes,
     writeMaxBytes: options.maxMessageBytes,
+    interceptors: options.restrictions.size > 0 ? [restrictionInterceptor(options.restrictions)] : [],
   });
   const sessions = new Set<ServerHttp2Session>();
   const server: Http2Server = createServer((request, response) => {

@@ -1,16 +1,42 @@
 import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { FerryError } from "../../core/errors.ts";
+import { FerryError, invalidArgument } from "../../core/errors.ts";
 import {
   type GRPCInferenceService,
   ModelConfigResponseSchema,
   ModelMetadataResponseSchema,
+  type ModelRepositoryParameter,
   ModelStatisticsResponseSchema,
 } from "../../gen/grpc_service_pb.ts";
-import type { InferenceService } from "../service.ts";
+import type { InferenceService, LoadRequest } from "../service.ts";
 import { decodeInferRequest, encodeInferResponse } from "./infer-codec.ts";
 import { answer } from "./status.ts";
 import { streamInfer } from "./stream-infer.ts";
+
+function refuseRepositoryName(name: string): void {
+  if (name)
+    throw new FerryError("UNIMPLEMENTED", "protocol", "'repository_name' specification is not supported");
+}
+
+/** RepositoryModelLoad parameters: "config" as string_param, "file:<version>/<path>" as bytes_param. */
+function loadRequestOf(parameters: Record<string, ModelRepositoryParameter>): LoadRequest {
+  const files = new Map<string, Uint8Array>();
+  let config: string | undefined;
+  for (const [key, { parameterChoice: choice }] of Object.entries(parameters)) {
+    if (key === "config") {
+      if (choice.case !== "stringParam")
+        throw invalidArgument("protocol", "load parameter 'config' must be a string_param");
+      config = choice.value;
+    } else if (key.startsWith("file:")) {
+      if (choice.case !== "bytesParam")
+        throw invalidArgument("protocol", `load parameter '${key}' must be a bytes_param`);
+      files.set(key.slice("file:".length), choice.value);
+    } else {
+      throw invalidArgument("protocol", `unknown load parameter '${key}' (config, file:<version>/<path>)`);
+    }
+  }
+  return config === undefined ? { files } : { config, files };
+}
 
 const unimplemented = (feature: string) => () =>
   answer(() => {
@@ -64,9 +90,30 @@ export function inferenceServiceImpl(service: InferenceService): ServiceImpl<typ
           ) as unknown as JsonValue,
         ),
       ),
-    repositoryIndex: unimplemented("RepositoryIndex"),
-    repositoryModelLoad: unimplemented("RepositoryModelLoad"),
-    repositoryModelUnload: unimplemented("RepositoryModelUnload"),
+    repositoryIndex: (request) =>
+      answer(async () => ({
+        models: (await service.repositoryIndex(request.ready)).map((row) => ({
+          version: "",
+          state: "",
+          reason: "",
+          ...row,
+        })),
+      })),
+    repositoryModelLoad: (request) =>
+      answer(async () => {
+        refuseRepositoryName(request.repositoryName);
+        await service.loadModel(request.modelName, loadRequestOf(request.parameters));
+        return {};
+      }),
+    repositoryModelUnload: (request) =>
+      answer(() => {
+        refuseRepositoryName(request.repositoryName);
+        const dependents = request.parameters.unload_dependents?.parameterChoice;
+        if (dependents && dependents.case !== "boolParam")
+          throw invalidArgument("protocol", "'unload_dependents' must be a bool_param");
+        service.unloadModel(request.modelName);
+        return {};
+      }),
     systemSharedMemoryStatus: unimplemented("system shared memory"),
     systemSharedMemoryRegister: unimplemented("system shared memory"),
     systemSharedMemoryUnregister: unimplemented("system shared memory"),

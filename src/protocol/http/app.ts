@@ -7,6 +7,7 @@ import { compressIfAccepted } from "./compression.ts";
 import { connectHandlers } from "./connect-routes.ts";
 import { decodeInferRequest, HEADER_LENGTH } from "./infer-request.ts";
 import { encodeInferResponse, serverTiming } from "./infer-response.ts";
+import { addRepositoryRoutes } from "./repository-routes.ts";
 import { errorResponse, jsonError } from "./status.ts";
 
 export interface HttpOptions {
@@ -25,6 +26,7 @@ const KNOWN_PATHS = [
   /^\/v2\/health\/(live|ready)$/,
   /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?(\/(ready|config|infer|stats))?$/,
   /^\/(inference\.GRPCInferenceService|grpc\.health\.v1\.Health)\/[A-Za-z]+$/,
+  /^\/v2\/repository(\/[^/]+)?\/(index|models\/[^/]+\/(load|unload))$/,
 ];
 
 /** The v2 REST adapter: decodes HTTP into InferenceService calls and encodes their answers. */
@@ -80,6 +82,7 @@ export function createHttpApp(service: InferenceService, options: HttpOptions) {
   for (const [path, handle] of connectHandlers(service, options.maxMessageBytes)) {
     app.post(path, ({ request }) => handle(request), { parse: "none" });
   }
+  addRepositoryRoutes(app as unknown as Elysia, service, options.maxInputBytes);
   return app;
 }
 

@@ -48,6 +48,8 @@ describe("metadata", () => {
       extensions: [
         "classification",
         "sequence",
+        "model_repository",
+        "model_repository(unload_dependents)",
         "schedule_policy",
         "model_configuration",
         "binary_tensor_data",

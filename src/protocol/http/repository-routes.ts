@@ -1,0 +1,95 @@
+import type { Elysia } from "elysia";
+import { FerryError, invalidArgument } from "../../core/errors.ts";
+import type { InferenceService } from "../service.ts";
+import { readBody } from "./body.ts";
+import { errorResponse } from "./status.ts";
+
+const empty = () => new Response(null, { status: 200 });
+
+/**
+ * The model repository extension: POST /v2/repository/index,
+ * /v2/repository/models/<m>/load and /unload (and tritonserver's forms
+ * with a repository name, which load and unload refuse).
+ */
+export function addRepositoryRoutes(app: Elysia, service: InferenceService, maxInputBytes: number): Elysia {
+  const handle =
+    (body: (request: Request, params: Record<string, string>) => Promise<Response>) =>
+    async ({ request, params }: { request: Request; params: Record<string, string> }) => {
+      try {
+        return await body(request, params);
+      } catch (error) {
+        return errorResponse(error);
+      }
+    };
+  const index = handle(async (request) => {
+    const json = await jsonBody(request, maxInputBytes);
+    if (json.ready !== undefined && typeof json.ready !== "boolean")
+      throw invalidArgument("protocol", "'ready' must be a boolean");
+    return Response.json(await service.repositoryIndex(json.ready === true));
+  });
+  const load = handle(async (request, params) => {
+    refuseRepositoryName(params.repository);
+    const parameters = parametersOf(await jsonBody(request, maxInputBytes));
+    const files = new Map<string, Uint8Array>();
+    let config: string | undefined;
+    for (const [key, value] of Object.entries(parameters)) {
+      if (key === "config") {
+        if (typeof value !== "string")
+          throw invalidArgument("protocol", "load parameter 'config' must be a JSON string");
+        config = value;
+      } else if (key.startsWith("file:")) {
+        if (typeof value !== "string")
+          throw invalidArgument("protocol", `load parameter '${key}' must be a base64 string`);
+        files.set(key.slice("file:".length), Buffer.from(value, "base64"));
+      } else {
+        throw invalidArgument("protocol", `unknown load parameter '${key}' (config, file:<version>/<path>)`);
+      }
+    }
+    await service.loadModel(params.model as string, config === undefined ? { files } : { config, files });
+    return empty();
+  });
+  const unload = handle(async (request, params) => {
+    refuseRepositoryName(params.repository);
+    const parameters = parametersOf(await jsonBody(request, maxInputBytes));
+    const dependents = parameters.unload_dependents;
+    if (dependents !== undefined && typeof dependents !== "boolean")
+      throw invalidArgument("protocol", "'unload_dependents' must be a boolean");
+    service.unloadModel(params.model as string);
+    return empty();
+  });
+  const none = { parse: "none" as const };
+  return app
+    .post("/v2/repository/index", index, none)
+    .post("/v2/repository/:repository/index", index, none)
+    .post("/v2/repository/models/:model/load", load, none)
+    .post("/v2/repository/:repository/models/:model/load", load, none)
+    .post("/v2/repository/models/:model/unload", unload, none)
+    .post("/v2/repository/:repository/models/:model/unload", unload, none) as unknown as Elysia;
+}
+
+function refuseRepositoryName(repository: string | undefined): void {
+  if (repository)
+    throw new FerryError("UNIMPLEMENTED", "protocol", "'repository_name' specification is not supported");
+}
+
+async function jsonBody(request: Request, limit: number): Promise<Record<string, unknown>> {
+  const bytes = await readBody(request, limit);
+  if (bytes.byteLength === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw invalidArgument("protocol", `malformed JSON in request body: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw invalidArgument("protocol", "request body must be a JSON object");
+  return parsed as Record<string, unknown>;
+}
+
+function parametersOf(body: Record<string, unknown>): Record<string, unknown> {
+  const parameters = body.parameters ?? {};
+  if (typeof parameters !== "object" || parameters === null || Array.isArray(parameters)) {
+    throw invalidArgument("protocol", "'parameters' must be a JSON object");
+  }
+  return parameters as Record<string, unknown>;
+}
