@@ -24,7 +24,7 @@ afterAll(async () => {
 
 describe("--http-restricted-api", () => {
   it("answers 403 naming the header when it is missing or wrong", async () => {
-    for (const headers of [{}, { "admin-key": "guess" }]) {
+    for (const headers of [{}, { "admin-key": "guess" }] as Record<string, string>[]) {
       const response = await fetch(`${server.url}/v2/repository/index`, { method: "POST", headers });
       expect(response.status).toBe(403);
       expect(await readJson(response)).toEqual({
