@@ -20,8 +20,8 @@ export interface ModelReport {
 /**
  * Per model, per version readiness: a version is ready when it is READY
  * and passes its readiness checks; a model is ready when every version it
- * is expected to serve is, and no other version is loading or failed
- * (versions unloaded on purpose do not count).
+ * is expected to serve (the last plan that switched) is, and every other
+ * READY version passes its checks too.
  */
 export function modelReports(manager: ModelManager): ModelReport[] {
   return manager.knownModels().map((name) => {
@@ -31,8 +31,12 @@ export function modelReports(manager: ModelManager): ModelReport[] {
       return { ...status, ready, checks: health?.checks ?? manager.failedChecks(name, status.version) };
     });
     const expected = manager.expectedVersions(name).map(String);
+    // A candidate that is loading or failed while older versions keep serving
+    // does not count: a rejected promotion must not take every replica out of service.
     const relevant = versions.filter(
-      (version) => !(version.state === "UNAVAILABLE" && version.reason === UNLOADED),
+      (version) =>
+        !(version.state === "UNAVAILABLE" && version.reason === UNLOADED) &&
+        (version.state === "READY" || expected.includes(version.version)),
     );
     const expectedServe = expected.every((version) =>
       versions.some((entry) => entry.version === version && entry.ready),

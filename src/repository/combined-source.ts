@@ -1,5 +1,6 @@
 import { FerryError } from "../core/errors.ts";
-import type { LocalVersionDir, ModelListing, ModelSource } from "./source.ts";
+import type { FileDigest } from "./manifest.ts";
+import type { LocalVersionDir, ModelListing, ModelSource, PinnedFiles } from "./source.ts";
 
 /**
  * Several `--model-repository` roots seen as one. A model name must be
@@ -22,12 +23,12 @@ export class CombinedSource implements ModelSource {
     return this.owner(model).then((source) => source.describe(model));
   }
 
-  materialize(model: string, version: string): Promise<LocalVersionDir> {
-    return this.owner(model).then((source) => source.materialize(model, version));
+  materialize(model: string, version: string, pinned?: PinnedFiles): Promise<LocalVersionDir> {
+    return this.owner(model).then((source) => source.materialize(model, version, pinned));
   }
 
-  readModelFile(model: string, relativePath: string): Promise<Uint8Array | undefined> {
-    return this.owner(model).then((source) => source.readModelFile(model, relativePath));
+  readModelFile(model: string, relativePath: string, pinned?: FileDigest): Promise<Uint8Array | undefined> {
+    return this.owner(model).then((source) => source.readModelFile(model, relativePath, pinned));
   }
 
   private async owner(model: string): Promise<ModelSource> {

@@ -3,7 +3,6 @@ import { FerryError } from "../core/errors.ts";
 import { type Tensor, zeroTensor } from "../core/tensor.ts";
 import { decodeTensorBytes } from "../core/wire-bytes.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
-import type { ModelSource } from "./source.ts";
 
 /**
  * One batch row of each implicit state's starting value: zeros (`zero_data`,
@@ -13,7 +12,7 @@ import type { ModelSource } from "./source.ts";
 export async function readInitialStates(
   name: string,
   config: ModelConfig,
-  source: ModelSource,
+  readFile: (path: string) => Promise<Uint8Array | undefined>,
 ): Promise<Map<string, Tensor>> {
   const states = new Map<string, Tensor>();
   if (config.schedulingChoice.case !== "sequenceBatching") return states;
@@ -27,7 +26,7 @@ export async function readInitialStates(
       states.set(state.inputName, zeroTensor(state.inputName, datatype, shape));
       continue;
     }
-    const bytes = await source.readModelFile(name, `initial_state/${file}`);
+    const bytes = await readFile(`initial_state/${file}`);
     if (!bytes) {
       throw new FerryError(
         "NOT_FOUND",

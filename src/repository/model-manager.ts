@@ -2,8 +2,9 @@ import { FerryError } from "../core/errors.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
 import { type CheckResult, HealthCheckError, type VersionHealth } from "../health/checks.ts";
 import type { ModelVersion } from "./model-version.ts";
-import type { ModelSource } from "./source.ts";
-import { type LoaderOptions, loadVersion, planModel } from "./version-loader.ts";
+import { WeightedRoutes } from "./routing.ts";
+import type { ModelListing, ModelSource } from "./source.ts";
+import { type LoaderOptions, loadVersion, type ModelPlan, planModel } from "./version-loader.ts";
 
 export type VersionState = "LOADING" | "READY" | "UNAVAILABLE" | "UNLOADING";
 
@@ -20,6 +21,8 @@ interface VersionSlot {
   serving?: ModelVersion;
   /** Readiness checks of a load that failed them. */
   checks?: CheckResult[];
+  /** What the serving copy was loaded from (plan identity); a poll reloads it only when this changes. */
+  identity?: string;
 }
 
 interface ModelEntry {
@@ -31,6 +34,10 @@ interface ModelEntry {
   expected: number[];
   /** Operations on one model run one after another. */
   tail: Promise<unknown>;
+  /** How unversioned requests split across serving versions. */
+  routes?: WeightedRoutes;
+  /** The listing fingerprint of the last load that needs no retry (poll mode skips it while unchanged). */
+  fingerprint?: string;
 }
 
 export const UNLOADED = "unloaded";
@@ -38,6 +45,11 @@ export const UNLOADED = "unloaded";
 export interface LoadOverride {
   config?: ModelConfig;
   source?: ModelSource;
+}
+
+export interface LoadMode {
+  /** Reload versions that already serve even if nothing about them changed (the load API does). */
+  force: boolean;
 }
 
 /** One row of the repository index: name only for a model never loaded. */
@@ -101,19 +113,19 @@ export class ModelManager {
    * version could load. `override` is the repository load API's: a config
    * used instead of config.pbtxt, and a source holding override files.
    */
-  loadModel(name: string, override: LoadOverride = {}): Promise<void> {
+  loadModel(name: string, override: LoadOverride = {}, mode: LoadMode = { force: true }): Promise<void> {
     const entry = this.entry(name);
-    const run = entry.tail.then(() => this.load(entry, override));
+    const run = entry.tail.then(() => this.load(entry, override, mode));
     entry.tail = run.catch(() => undefined);
     return run;
   }
 
   /** Loads several models, a few at a time; failures are recorded, not thrown. */
-  async loadModels(names: string[], concurrency = 4): Promise<void> {
+  async loadModels(names: string[], mode: LoadMode = { force: true }, concurrency = 4): Promise<void> {
     const queue = [...names];
     const worker = async () => {
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-        await this.loadModel(name).catch((error: unknown) =>
+        await this.loadModel(name, {}, mode).catch((error: unknown) =>
           this.log(`model '${name}' failed to load: ${message(error)}`),
         );
       }
@@ -147,10 +159,12 @@ export class ModelManager {
     if (!entry)
       throw new FerryError("NOT_FOUND", "repository", `Request for unknown model: '${name}' is not found`);
     if (version === undefined || version === "") {
-      const ready = [...entry.versions.entries()]
+      const servingOf = (candidate: number) => entry.versions.get(candidate)?.serving;
+      const routed = entry.routes?.pick((candidate) => servingOf(candidate) !== undefined);
+      const newest = [...entry.versions.entries()]
         .filter(([, slot]) => slot.serving)
-        .sort(([a], [b]) => b - a);
-      const serving = ready[0]?.[1].serving;
+        .sort(([a], [b]) => b - a)[0]?.[1].serving;
+      const serving = routed === undefined ? newest : servingOf(routed);
       if (!serving)
         throw new FerryError(
           "NOT_FOUND",
@@ -228,90 +242,164 @@ export class ModelManager {
     return entry;
   }
 
-  private async load(entry: ModelEntry, override: LoadOverride): Promise<void> {
+  /**
+   * Plans the model (manifest or version policy), loads the versions that
+   * are new or changed while everything else keeps serving, and switches
+   * only when all of them are READY: then unversioned traffic follows the
+   * plan's routes and versions outside the plan drain and unload. If any
+   * fails, what served before keeps serving with its routes untouched
+   * (a model with nothing serving yet serves what did load, as Triton does).
+   */
+  private async load(entry: ModelEntry, override: LoadOverride, mode: LoadMode): Promise<void> {
     const { name } = entry;
     const options = override.source ? { ...this.options, source: override.source } : this.options;
-    let plan: Awaited<ReturnType<typeof planModel>>;
-    let listed: number[] = [];
+    let listing: ModelListing | undefined;
+    let plan: ModelPlan;
     try {
-      const listing = await options.source.describe(name);
-      listed = listing.versions;
+      listing = await options.source.describe(name);
       plan = await planModel(listing, options, override.config);
     } catch (error) {
-      this.recordModelFailure(entry, listed, error);
-      throw FerryError.from(error, "repository");
+      const failure = FerryError.from(error, "repository");
+      entry.fingerprint = isTransient(failure) ? undefined : listing?.fingerprint;
+      this.recordModelFailure(entry, listing, failure);
+      throw failure;
     }
     entry.failure = undefined;
-    entry.expected = plan.versions;
+    const wasServing = [...entry.versions.values()].some((slot) => slot.serving);
+    if (!wasServing) entry.expected = plan.versions;
+    const failures: FerryError[] = [];
     for (const missing of plan.missing) {
-      entry.versions.set(missing, {
-        state: "UNAVAILABLE",
-        reason: `version ${missing} named by version_policy has no directory`,
-      });
+      const failure = new FerryError(
+        "NOT_FOUND",
+        "repository",
+        `version ${missing} named by ${plan.decidedBy} has no directory`,
+      );
+      failures.push(failure);
+      entry.versions.set(missing, { state: "UNAVAILABLE", reason: failure.detail });
+      this.options.onLoadFailed?.(name, String(missing), failure.detail);
     }
-    const failures: string[] = [];
+    const candidates = plan.versions.filter((version) => {
+      const slot = entry.versions.get(version);
+      return mode.force || !slot?.serving || slot.identity !== plan.identities.get(version);
+    });
     await Promise.all(
-      plan.versions.map(async (version) => {
-        const current = entry.versions.get(version);
-        if (!current?.serving) entry.versions.set(version, { state: "LOADING", reason: "" });
-        const started = performance.now();
-        try {
-          const loaded = await loadVersion(name, version, plan, options);
-          const previous = entry.versions.get(version)?.serving;
-          entry.versions.set(version, { state: "READY", reason: "", serving: loaded });
-          const warmup = loaded.health.checks.find((check) => check.name === "warmup");
-          const warmed = warmup
-            ? `warm-up ${warmup.detail} in ${Math.round(warmup.durationMs)} ms`
-            : "no warm-up";
-          this.log(
-            `model '${name}' version ${version} is READY (load ${Math.round(performance.now() - started)} ms, ${warmed})`,
-          );
-          if (previous) {
-            this.draining.add(previous);
-            void previous.unload().finally(() => this.draining.delete(previous));
-          }
-        } catch (error) {
-          const reason = message(error);
-          failures.push(`version ${version}: ${reason}`);
-          const checks = error instanceof HealthCheckError ? error.checks : undefined;
-          if (current?.serving)
-            entry.versions.set(version, { ...current, reason: `reload failed: ${reason}` });
-          else
-            entry.versions.set(
-              version,
-              checks ? { state: "UNAVAILABLE", reason, checks } : { state: "UNAVAILABLE", reason },
-            );
-          this.log(`model '${name}' version ${version} is UNAVAILABLE: ${reason}`);
-        }
+      candidates.map(async (version) => {
+        const failure = await this.loadCandidate(entry, version, plan, options);
+        if (failure) failures.push(failure);
       }),
     );
-    const retired = [...entry.versions.keys()].filter(
-      (v) => !plan.versions.includes(v) && entry.versions.get(v)?.serving,
-    );
-    await this.unloadVersions(entry, retired);
-    if (failures.length > 0 && failures.length === plan.versions.length) {
+    const switched = failures.length === 0 || !wasServing;
+    if (switched) await this.switchTo(entry, plan);
+    else {
+      const kept = this.servingNumbers(entry).join(", ");
+      this.log(`model '${name}' keeps serving version(s) ${kept}: ${plan.decidedBy} did not fully load`);
+    }
+    entry.fingerprint = failures.some(isTransient) ? undefined : listing.fingerprint;
+    if (
+      failures.length > 0 &&
+      (!switched || failures.length === plan.versions.length + plan.missing.length)
+    ) {
       throw new FerryError(
         "INVALID_ARGUMENT",
         "repository",
-        `failed to load '${name}': ${failures.join("; ")}`,
+        `failed to load '${name}': ${failures.map((failure) => failure.message).join("; ")}`,
       );
     }
   }
 
+  /** Loads one version beside whatever serves; a failure is recorded on its slot and returned. */
+  private async loadCandidate(
+    entry: ModelEntry,
+    version: number,
+    plan: ModelPlan,
+    options: LoaderOptions,
+  ): Promise<FerryError | undefined> {
+    const { name } = entry;
+    const current = entry.versions.get(version);
+    if (!current?.serving) entry.versions.set(version, { state: "LOADING", reason: "" });
+    const started = performance.now();
+    try {
+      const loaded = await loadVersion(name, version, plan, options);
+      const previous = entry.versions.get(version)?.serving;
+      entry.versions.set(version, {
+        state: "READY",
+        reason: "",
+        serving: loaded,
+        identity: plan.identities.get(version),
+      });
+      const warmup = loaded.health.checks.find((check) => check.name === "warmup");
+      const warmed = warmup
+        ? `warm-up ${warmup.detail} in ${Math.round(warmup.durationMs)} ms`
+        : "no warm-up";
+      this.log(
+        `model '${name}' version ${version} is READY (load ${Math.round(performance.now() - started)} ms, ${warmed})`,
+      );
+      if (previous) this.retire(previous);
+      return undefined;
+    } catch (error) {
+      const failure = FerryError.from(error, "repository");
+      const reason = failure.message;
+      const checks = error instanceof HealthCheckError ? error.checks : undefined;
+      if (current?.serving) entry.versions.set(version, { ...current, reason: `reload failed: ${reason}` });
+      else
+        entry.versions.set(
+          version,
+          checks ? { state: "UNAVAILABLE", reason, checks } : { state: "UNAVAILABLE", reason },
+        );
+      this.log(`model '${name}' version ${version} is UNAVAILABLE: ${reason}`);
+      this.options.onLoadFailed?.(name, String(version), reason);
+      return failure;
+    }
+  }
+
+  /** The plan serves: its routes take unversioned traffic, versions outside it drain and unload. */
+  private async switchTo(entry: ModelEntry, plan: ModelPlan): Promise<void> {
+    entry.expected = plan.versions;
+    const routes = new WeightedRoutes(plan.routes);
+    if (entry.routes?.describe() !== routes.describe() && entry.routes) {
+      this.log(`model '${entry.name}' routes unversioned requests ${routes.describe()} (${plan.decidedBy})`);
+    }
+    entry.routes = routes;
+    const retired = this.servingNumbers(entry).filter((version) => !plan.versions.includes(version));
+    await this.unloadVersions(entry, retired);
+  }
+
+  private servingNumbers(entry: ModelEntry): number[] {
+    return [...entry.versions.entries()]
+      .filter(([, slot]) => slot.serving)
+      .map(([version]) => version)
+      .sort((a, b) => a - b);
+  }
+
+  /** A replaced copy drains in the background; the exit timeout can still abort it. */
+  private retire(previous: ModelVersion): void {
+    this.draining.add(previous);
+    void previous.unload().finally(() => this.draining.delete(previous));
+  }
+
   /**
-   * A model whose listing or config failed: serving versions keep serving
-   * with the reason attached; otherwise the newest listed version (or the
-   * model itself, when it has none) shows the reason.
+   * A model whose listing, manifest, config or pinned files failed before
+   * any version could load: serving versions keep serving with the reason
+   * attached; the versions the manifest names (else the newest listed one)
+   * show the reason; with nothing listed the model itself does.
    */
-  private recordModelFailure(entry: ModelEntry, listed: number[], error: unknown): void {
-    const reason = message(error);
+  private recordModelFailure(entry: ModelEntry, listing: ModelListing | undefined, error: FerryError): void {
+    const reason = error.message;
+    const named = listing?.manifest?.serving.map((served) => Number(served.version));
+    const newest = listing?.versions.at(-1);
+    const targets = named ?? (newest === undefined ? [] : [newest]);
     const serving = [...entry.versions.values()].filter((slot) => slot.serving);
     for (const slot of serving) slot.reason = `reload failed: ${reason}`;
     if (serving.length === 0) {
       for (const slot of entry.versions.values()) Object.assign(slot, { state: "UNAVAILABLE", reason });
-      const newest = listed.at(-1);
-      if (newest !== undefined) entry.versions.set(newest, { state: "UNAVAILABLE", reason });
       entry.failure = reason;
+    }
+    for (const version of targets) {
+      if (!entry.versions.get(version)?.serving)
+        entry.versions.set(version, { state: "UNAVAILABLE", reason });
+    }
+    for (const version of targets.length > 0 ? targets : [""]) {
+      this.options.onLoadFailed?.(entry.name, String(version), reason);
     }
     this.log(`model '${entry.name}' is UNAVAILABLE: ${reason}`);
   }
@@ -335,6 +423,11 @@ export class ModelManager {
       }),
     );
   }
+}
+
+/** Source trouble (S3 unreachable, timeouts) is retried by the next poll even if nothing changed. */
+function isTransient(error: FerryError): boolean {
+  return error.code === "UNAVAILABLE" || error.code === "DEADLINE_EXCEEDED";
 }
 
 function message(error: unknown): string {

@@ -1,3 +1,5 @@
+import type { FileDigest, PromotionManifest } from "./manifest.ts";
+
 /** What a repository knows about one model before anything is loaded. */
 export interface ModelListing {
   name: string;
@@ -5,8 +7,16 @@ export interface ModelListing {
   configText: string | undefined;
   /** Where the config lives, for error messages ("models/simple/config.pbtxt"). */
   configSource: string;
+  /** sha256 and size of config.pbtxt as stored, when there is one. */
+  configDigest?: FileDigest;
   /** Numeric version directories present, ascending. */
   versions: number[];
+  /** The model's promotion manifest, when it has one: it then decides what serves. */
+  manifest?: PromotionManifest;
+  /** Changes whenever anything under the model directory changes (poll mode compares it). */
+  fingerprint: string;
+  /** Per version directory: changes whenever one of its files changes. */
+  versionStamps: Map<number, string>;
 }
 
 /** A version's files on local disk, ready for a backend to open. */
@@ -14,6 +24,9 @@ export interface LocalVersionDir {
   path: string;
   files: string[];
 }
+
+/** sha256 and size per file, keyed by path relative to the model directory ("3/model.onnx"). */
+export type PinnedFiles = Record<string, FileDigest>;
 
 /**
  * A model repository: local directory or object store, in Triton's layout
@@ -24,9 +37,14 @@ export interface ModelSource {
   readonly location: string;
   list(): Promise<string[]>;
   describe(model: string): Promise<ModelListing>;
-  materialize(model: string, version: string): Promise<LocalVersionDir>;
-  /** A file beside config.pbtxt (labels, warm-up data), or undefined if absent. */
-  readModelFile(model: string, relativePath: string): Promise<Uint8Array | undefined>;
+  /**
+   * The version's files on local disk. With `pinned` (from a promotion
+   * manifest) the version is exactly those files, each checked against its
+   * sha256 before this resolves.
+   */
+  materialize(model: string, version: string, pinned?: PinnedFiles): Promise<LocalVersionDir>;
+  /** A file beside config.pbtxt (labels, warm-up data), or undefined if absent; checked when pinned. */
+  readModelFile(model: string, relativePath: string, pinned?: FileDigest): Promise<Uint8Array | undefined>;
 }
 
 /** Version directory names: positive integers without leading zeros; anything else is ignored. */
@@ -37,4 +55,14 @@ export function isVersionDirName(name: string): boolean {
 /** Model names that cannot escape the repository or hide as dotfiles. */
 export function isSafeModelName(name: string): boolean {
   return name.length > 0 && !name.startsWith(".") && !/[/\\\0]/.test(name);
+}
+
+/** The pinned files of one version directory, keyed by their path inside it. */
+export function versionFiles(pinned: PinnedFiles, version: string): Map<string, FileDigest> {
+  const prefix = `${version}/`;
+  return new Map(
+    Object.entries(pinned)
+      .filter(([path]) => path.startsWith(prefix))
+      .map(([path, digest]) => [path.slice(prefix.length), digest]),
+  );
 }

@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import { create } from "@bufbuild/protobuf";
-import type { Backend, ModelInstance } from "../backends/backend.ts";
+import { create, toJson } from "@bufbuild/protobuf";
+import type { Backend, Device, ModelInstance } from "../backends/backend.ts";
 import { type DeviceInventory, type GpuFallback, placeInstances } from "../backends/devices.ts";
 import type { BackendRegistry } from "../backends/registry.ts";
 import { autoComplete } from "../config/autocomplete.ts";
@@ -25,9 +25,12 @@ import { readinessChecks } from "../health/version-checks.ts";
 import { warmUp } from "../health/warmup.ts";
 import { VersionStatistics } from "../metrics/statistics.ts";
 import { createScheduler } from "../scheduler/create-scheduler.ts";
+import { checkDigest, sha256Hex } from "./digest.ts";
 import { readInitialStates } from "./initial-state.ts";
+import type { ServingEntry, Validation } from "./manifest.ts";
 import { ModelVersion } from "./model-version.ts";
-import type { ModelListing, ModelSource } from "./source.ts";
+import type { Route } from "./routing.ts";
+import type { ModelListing, ModelSource, PinnedFiles } from "./source.ts";
 import { selectVersions } from "./version-policy.ts";
 
 export interface LoaderOptions {
@@ -42,25 +45,42 @@ export interface LoaderOptions {
   observerFor(model: string, version: string): InferenceObserver;
   /** Load and warm-up times of a version that became ready, for metrics. */
   onLoaded?(model: string, version: string, seconds: { load: number; warmup: number }): void;
+  /** A version (or, with version "", a model) that failed to load, for metrics. */
+  onLoadFailed?(model: string, version: string, reason: string): void;
 }
 
 export interface ModelPlan {
   config: ModelConfig;
   backend: Backend;
-  /** Versions the policy selects, ascending. */
+  /** Versions the manifest (or else the version policy) selects, ascending. */
   versions: number[];
-  /** Versions the policy names that have no directory. */
+  /** Versions it names that have no directory. */
   missing: number[];
+  /** Who named the versions, for messages: "version_policy" or "promotion manifest revision 4". */
+  decidedBy: string;
+  /** How unversioned requests split once the plan serves. */
+  routes: Route[];
+  /** Per version, what a loaded copy must match to be kept rather than reloaded. */
+  identities: Map<number, string>;
+  /** Per version, the files its manifest entry pins (manifest only). */
+  pins: Map<number, PinnedFiles>;
+  /** Per version, what the manifest requires of it before it takes traffic. */
+  validation: Map<number, Validation>;
 }
 
-/** Reads, completes and validates a model's config and picks its versions. */
+/**
+ * Reads, completes and validates a model's config and picks its versions:
+ * the promotion manifest's serving versions when there is one (config.pbtxt
+ * checked against its pinned sha256), else the config's version_policy.
+ */
 export async function planModel(
   listing: ModelListing,
   options: LoaderOptions,
   override?: ModelConfig,
 ): Promise<ModelPlan> {
-  const { name } = listing;
+  const { name, manifest } = listing;
   const source = listing.configSource;
+  if (manifest && !override) checkPinnedConfig(listing, manifest.serving[0]?.files ?? {});
   const written =
     override ??
     (listing.configText === undefined
@@ -73,9 +93,12 @@ export async function planModel(
       `model '${name}' has no version directories (numeric, e.g. ${name}/1)`,
     );
   }
-  const { load, missing } = selectVersions(written.versionPolicy, listing.versions);
+  const { load, missing } = manifest
+    ? manifestVersions(manifest.serving, listing.versions)
+    : selectVersions(written.versionPolicy, listing.versions);
+  const pins = new Map(manifest?.serving.map((entry) => [Number(entry.version), entry.files]));
   const probeVersion = load.at(-1) ?? listing.versions.at(-1);
-  const probe = await options.source.materialize(name, String(probeVersion));
+  const probe = await options.source.materialize(name, String(probeVersion), pins.get(Number(probeVersion)));
   const backend = options.backends.select(written, probe.files);
   if (!backend) {
     const wanted = written.backend || written.platform;
@@ -95,7 +118,99 @@ export async function planModel(
   fillDefaults(completed, name, backend, options.devices.cuda ? options.devices.gpus : []);
   validateConfig(completed, name, source);
   checkAgainstModelFile(completed, signature, source);
-  return { config: completed, backend, versions: load, missing };
+  const validation = new Map(
+    manifest?.serving.flatMap((entry) =>
+      entry.validation ? [[Number(entry.version), entry.validation]] : [],
+    ),
+  );
+  const configIdentity = override ? JSON.stringify(toJson(ModelConfigSchema, override)) : listing.configText;
+  const identities = new Map(
+    load.map((version) => [
+      version,
+      sha256Hex(
+        new TextEncoder().encode(
+          JSON.stringify([
+            configIdentity,
+            listing.versionStamps.get(version),
+            pins.get(version),
+            validation.get(version),
+          ]),
+        ),
+      ),
+    ]),
+  );
+  const newest = load.at(-1);
+  return {
+    config: completed,
+    backend,
+    versions: load,
+    missing,
+    decidedBy: manifest ? `promotion manifest revision ${manifest.revision}` : "version_policy",
+    routes: manifest
+      ? manifest.serving.map((entry) => ({ version: Number(entry.version), weight: entry.weight }))
+      : newest === undefined
+        ? []
+        : [{ version: newest, weight: 100 }],
+    identities,
+    pins,
+    validation,
+  };
+}
+
+function manifestVersions(
+  serving: ServingEntry[],
+  available: number[],
+): { load: number[]; missing: number[] } {
+  const wanted = serving.map((entry) => Number(entry.version)).sort((a, b) => a - b);
+  return {
+    load: wanted.filter((version) => available.includes(version)),
+    missing: wanted.filter((version) => !available.includes(version)),
+  };
+}
+
+/** Under a manifest, config.pbtxt must be the pinned one (or absent when none is pinned). */
+function checkPinnedConfig(listing: ModelListing, pinned: PinnedFiles): void {
+  const expected = pinned[CONFIG_FILE];
+  const where = listing.configSource;
+  if (!expected && listing.configDigest) {
+    throw new FerryError(
+      "FAILED_PRECONDITION",
+      "repository",
+      `${where}: the promotion manifest does not pin config.pbtxt; run ferry promote again`,
+    );
+  }
+  if (!expected) return;
+  if (!listing.configDigest) {
+    throw new FerryError("NOT_FOUND", "repository", `${where}: pinned by the promotion manifest but missing`);
+  }
+  checkDigest(where, listing.configDigest, expected);
+}
+
+const CONFIG_FILE = "config.pbtxt";
+
+/**
+ * Reads files beside config.pbtxt; under a manifest each must be pinned
+ * and match, so no unverified byte reaches a model.
+ */
+function modelFileReader(
+  name: string,
+  source: ModelSource,
+  pinned: PinnedFiles | undefined,
+): (path: string) => Promise<Uint8Array | undefined> {
+  return async (path) => {
+    if (!pinned) return source.readModelFile(name, path);
+    const digest = pinned[path];
+    if (!digest) {
+      const present = await source.readModelFile(name, path);
+      if (present === undefined) return undefined;
+      throw new FerryError(
+        "FAILED_PRECONDITION",
+        "repository",
+        `model '${name}' file '${path}' is not pinned by the promotion manifest; run ferry promote again`,
+      );
+    }
+    return source.readModelFile(name, path, digest);
+  };
 }
 
 /**
@@ -112,7 +227,10 @@ export async function loadVersion(
   const { config, backend } = plan;
   const started = performance.now();
   const versionText = String(version);
-  const dir = await options.source.materialize(name, versionText);
+  const pinned = plan.pins.get(version);
+  const validation = plan.validation.get(version);
+  const readFile = modelFileReader(name, options.source, pinned);
+  const dir = await options.source.materialize(name, versionText, pinned);
   if (!dir.files.includes(config.defaultModelFilename)) {
     throw new FerryError(
       "NOT_FOUND",
@@ -122,6 +240,7 @@ export async function loadVersion(
   }
   const modelFile = join(dir.path, config.defaultModelFilename);
   const { placements, notes } = placeInstances(config, options.devices, options.gpuFallback);
+  if (validation?.device === "gpu") requireGpu(placements.map((placement) => placement.device));
   const instances: ModelInstance[] = [];
   try {
     for (const { instanceName, device } of placements) {
@@ -138,13 +257,13 @@ export async function loadVersion(
       );
     }
     const batched = config.maxBatchSize > 0;
-    const samples = await warmupSamples(config, (path) => options.source.readModelFile(name, path));
-    const boundMs = latencyBound(config);
+    const samples = await warmupSamples(config, readFile);
+    const boundMs = validation?.max_latency_ms ?? latencyBound(config);
     const warmup = await warmUp(instances, samples, outputSpecs(config), batched, boundMs);
     if (warmup.status === "FAIL") throw new HealthCheckError([warmup]);
     const statistics = new VersionStatistics(name, versionText);
     const observer = combineObservers(options.observerFor(name, versionText), statistics);
-    const initialStates = await readInitialStates(name, config, options.source);
+    const initialStates = await readInitialStates(name, config, readFile);
     const scheduler = createScheduler({
       model: name,
       version: versionText,
@@ -153,7 +272,7 @@ export async function loadVersion(
       observer,
       initialStates,
     });
-    const labels = await readLabels(name, config, options.source);
+    const labels = await readLabels(name, config, readFile);
     const model = {
       name,
       maxBatchSize: config.maxBatchSize,
@@ -226,15 +345,27 @@ function readinessSequenceId(config: ModelConfig): bigint | string | undefined {
   return corrid?.dataType === ConfigType.TYPE_STRING ? "ferry-readiness-check" : 2n ** 63n - 1n;
 }
 
+/** Manifest validation `device: "gpu"`: every instance must really run on a GPU. */
+function requireGpu(devices: Device[]): void {
+  const onCpu = devices.filter((device) => !device.startsWith("gpu")).length;
+  if (onCpu > 0) {
+    throw new FerryError(
+      "FAILED_PRECONDITION",
+      "health",
+      `validation: the promotion manifest requires device gpu, but ${onCpu} of ${devices.length} instance(s) would run on cpu`,
+    );
+  }
+}
+
 async function readLabels(
   name: string,
   config: ModelConfig,
-  source: ModelSource,
+  readFile: (path: string) => Promise<Uint8Array | undefined>,
 ): Promise<Map<string, string[]>> {
   const labels = new Map<string, string[]>();
   for (const output of config.output) {
     if (!output.labelFilename) continue;
-    const bytes = await source.readModelFile(name, output.labelFilename);
+    const bytes = await readFile(output.labelFilename);
     if (!bytes) {
       throw new FerryError(
         "NOT_FOUND",

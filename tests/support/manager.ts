@@ -5,7 +5,14 @@ import { LocalSource } from "../../src/repository/local-source.ts";
 import { ModelManager } from "../../src/repository/model-manager.ts";
 
 /** A model manager over a local repository with the real ONNX Runtime backend. */
-export function createManager(root: string, options: { autoComplete?: boolean } = {}): ModelManager {
+export function createManager(
+  root: string,
+  options: {
+    autoComplete?: boolean;
+    onLoadFailed?: (model: string, version: string, reason: string) => void;
+    log?: (message: string) => void;
+  } = {},
+): ModelManager {
   return new ModelManager(
     {
       source: new LocalSource(root),
@@ -15,7 +22,8 @@ export function createManager(root: string, options: { autoComplete?: boolean } 
       devices: { gpus: [], cuda: false, cudaMissing: "no CUDA in tests" },
       gpuFallback: "refuse",
       observerFor: () => silentObserver,
+      onLoadFailed: options.onLoadFailed,
     },
-    () => {},
+    options.log ?? (() => {}),
   );
 }
