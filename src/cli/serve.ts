@@ -20,6 +20,7 @@ import { InferenceService } from "../protocol/service.ts";
 import { CombinedSource } from "../repository/combined-source.ts";
 import { LocalSource } from "../repository/local-source.ts";
 import { ModelManager } from "../repository/model-manager.ts";
+import { RepositoryPoller } from "../repository/poller.ts";
 import type { ModelSource } from "../repository/source.ts";
 import type { ServeOptions } from "./serve-options.ts";
 
@@ -73,10 +74,19 @@ export async function startServer(
       gpuFallback: options.gpuFallback,
       observerFor: (model, version) => metrics.inference.observerFor(model, version),
       onLoaded: (model, version, seconds) => metrics.inference.recordLoad(model, version, seconds),
+      onLoadFailed: (model, version) => metrics.inference.recordLoadFailure(model, version),
     },
     (message) => log.info(message),
   );
-  const state = new ServerState(() => modelsReady(manager, options.strictReadiness));
+  const poller = new RepositoryPoller(manager, {
+    models: () => modelsToLoad(options, manager),
+    keepPolling: options.controlMode === "poll" && options.repositoryPollSecs > 0,
+    intervalMs: options.repositoryPollSecs * 1000,
+    log,
+  });
+  // Not ready until the repository has been listed once: an unreachable
+  // S3 bucket at start-up leaves the server live, retrying, and not ready.
+  const state = new ServerState(() => poller.listed && modelsReady(manager, options.strictReadiness));
   const service = new InferenceService(manager, state, {
     serverName: options.serverId,
     serverVersion: packageJson.version,
@@ -92,13 +102,18 @@ export async function startServer(
     `HTTP on ${at(options.httpAddress, listeners.http?.port)}, gRPC on ${at(options.grpcAddress, listeners.grpc?.port)}, metrics on ${at(options.metricsAddress, listeners.metrics?.port)}`,
   );
 
-  const startupModels = await modelsToLoad(options, manager);
-  await manager.loadModels(startupModels);
+  await poller.firstPass();
+  poller.start();
   const failed = notReadyModels(manager);
   for (const { model, version, reason } of failed)
     log.error(`model '${model}'${version ? ` version ${version}` : ""} is not ready: ${reason}`);
   state.phase = "READY";
-  log.info(`ready: ${startupModels.length} model(s) loaded from ${options.modelRepositories.join(", ")}`);
+  const loaded = manager.knownModels().filter((name) => manager.servingVersions(name).length > 0);
+  log.info(
+    poller.listed
+      ? `ready: ${loaded.length} model(s) loaded from ${options.modelRepositories.join(", ")}`
+      : `not ready: the model repository could not be listed yet; retrying`,
+  );
   const monitor = new HealthMonitor(manager, options.readinessCheckIntervalSecs * 1000, (message) =>
     log.warn(message),
   );
@@ -108,6 +123,7 @@ export async function startServer(
   const stop = async (graceSecs: number) => {
     state.phase = "DRAINING";
     monitor.stop();
+    await poller.stop();
     log.info(`draining: not ready, still serving for ${graceSecs}s`);
     await Bun.sleep(graceSecs * 1000);
     state.phase = "EXITING";
@@ -138,7 +154,7 @@ export async function startServer(
     manager,
     service,
     state,
-    startupSucceeded: failed.length === 0,
+    startupSucceeded: failed.length === 0 && poller.listed,
     stop: (stopOptions) => {
       stopping ??= stop(stopOptions?.graceSecs ?? options.drainGraceSecs);
       return stopping;

@@ -28,6 +28,7 @@ export class InferenceMetrics {
   private readonly pending: Gauge<"model" | "version">;
   private readonly loadDuration: Gauge<"model" | "version">;
   private readonly warmupDuration: Gauge<"model" | "version">;
+  private readonly loadFailures: Counter<"model" | "version">;
   private readonly durations: Record<Stage, Counter<"model" | "version">>;
   private readonly histograms: Record<Stage, Histogram<"model" | "version">>;
   private readonly batchSize: Histogram<"model" | "version">;
@@ -69,6 +70,12 @@ export class InferenceMetrics {
     this.warmupDuration = new Gauge({
       name: "ferry_model_warmup_duration_seconds",
       help: "Time the model version's warm-up took on all its instances, in seconds",
+      labelNames: MODEL_LABELS,
+      registers,
+    });
+    this.loadFailures = new Counter({
+      name: "ferry_model_load_failures_total",
+      help: "Loads of a model version that failed (missing file, checksum mismatch, bad manifest or config, backend error, failed validation)",
       labelNames: MODEL_LABELS,
       registers,
     });
@@ -172,6 +179,11 @@ export class InferenceMetrics {
   recordLoad(model: string, version: string, seconds: { load: number; warmup: number }): void {
     this.loadDuration.labels({ model, version }).set(seconds.load);
     this.warmupDuration.labels({ model, version }).set(seconds.warmup);
+  }
+
+  /** ferry_model_load_failures_total; version "" when the model failed before any version was named. */
+  recordLoadFailure(model: string, version: string): void {
+    this.loadFailures.labels({ model, version }).inc();
   }
 }
 

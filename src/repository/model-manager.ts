@@ -133,11 +133,44 @@ export class ModelManager {
     await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
   }
 
+  /**
+   * Brings a model in line with its repository listing (poll mode, start-up):
+   * does nothing while the listing's fingerprint is the one last loaded,
+   * else loads what is new or changed. Source trouble (S3 unreachable)
+   * leaves what serves untouched and rejects, so the caller retries.
+   * Resolves true when the model is settled, false when it needs a retry.
+   */
+  syncModel(name: string): Promise<boolean> {
+    const entry = this.entry(name);
+    const run = entry.tail.then(async () => {
+      let listing: ModelListing;
+      try {
+        listing = await this.options.source.describe(name);
+      } catch (error) {
+        const failure = FerryError.from(error, "repository");
+        if (!isTransient(failure) || this.servingNumbers(entry).length === 0) {
+          entry.fingerprint = undefined;
+          this.recordModelFailure(entry, undefined, failure);
+        }
+        if (isTransient(failure)) throw failure;
+        return true;
+      }
+      if (entry.fingerprint !== undefined && listing.fingerprint === entry.fingerprint) return true;
+      await this.load(entry, {}, { force: false }, listing).catch(() => undefined);
+      return entry.fingerprint !== undefined;
+    });
+    entry.tail = run.catch(() => undefined);
+    return run;
+  }
+
   /** Stops serving a model; resolves when its versions drained and unloaded. Unknown models are a no-op. */
   unloadModel(name: string): Promise<void> {
     const entry = this.models.get(name);
     if (!entry) return Promise.resolve();
-    const run = entry.tail.then(() => this.unloadVersions(entry, [...entry.versions.keys()]));
+    const run = entry.tail.then(() => {
+      entry.fingerprint = undefined;
+      return this.unloadVersions(entry, [...entry.versions.keys()]);
+    });
     entry.tail = run.catch(() => undefined);
     return run;
   }
@@ -250,13 +283,18 @@ export class ModelManager {
    * fails, what served before keeps serving with its routes untouched
    * (a model with nothing serving yet serves what did load, as Triton does).
    */
-  private async load(entry: ModelEntry, override: LoadOverride, mode: LoadMode): Promise<void> {
+  private async load(
+    entry: ModelEntry,
+    override: LoadOverride,
+    mode: LoadMode,
+    listed?: ModelListing,
+  ): Promise<void> {
     const { name } = entry;
     const options = override.source ? { ...this.options, source: override.source } : this.options;
-    let listing: ModelListing | undefined;
+    let listing: ModelListing | undefined = listed;
     let plan: ModelPlan;
     try {
-      listing = await options.source.describe(name);
+      listing ??= await options.source.describe(name);
       plan = await planModel(listing, options, override.config);
     } catch (error) {
       const failure = FerryError.from(error, "repository");
