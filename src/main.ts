@@ -1,14 +1,30 @@
 #!/usr/bin/env bun
 /**
  * ferry: an inference server with tritonserver's flags, model repository
- * and v2 protocols. `ferry [flags]` serves; see --help.
+ * and v2 protocols. `ferry [serve] [flags]` serves; `ferry promote`,
+ * `ferry rollback` and `ferry status` manage promotion manifests.
  */
 import { FlagError, formatHelp } from "./cli/flags.ts";
+import { runPromote, runRollback } from "./cli/promote.ts";
 import { startServer } from "./cli/serve.ts";
 import { SERVE_FLAGS, serveOptions } from "./cli/serve-options.ts";
+import { runStatus } from "./cli/status.ts";
 import { createLogger } from "./core/log.ts";
 
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  promote: runPromote,
+  rollback: runRollback,
+  status: runStatus,
+};
+
 async function main(argv: string[]): Promise<number> {
+  const command = argv[0] === "serve" ? undefined : COMMANDS[argv[0] ?? ""];
+  if (command) return command(argv.slice(1));
+  if (argv[0] === "serve") return serve(argv.slice(1));
+  return serve(argv);
+}
+
+async function serve(argv: string[]): Promise<number> {
   let options: ReturnType<typeof serveOptions>;
   try {
     options = serveOptions(argv);
@@ -20,7 +36,12 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
   if (options === "help") {
-    process.stdout.write(formatHelp("Usage: ferry --model-repository=<path> [flags]", SERVE_FLAGS));
+    process.stdout.write(
+      formatHelp(
+        "Usage: ferry [serve] --model-repository=<path|s3://...> [flags]\n       ferry promote <model> <version> --repository=<...>   (see ferry promote --help)\n       ferry rollback <model> --repository=<...>\n       ferry status <model> --repository=<...> [--server=<url>]",
+        SERVE_FLAGS,
+      ),
+    );
     return 0;
   }
   const log = createLogger(options.logVerbose);

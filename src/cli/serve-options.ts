@@ -2,7 +2,10 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { FerryError } from "../core/errors.ts";
 import { parseRestrictions } from "../protocol/restrictions.ts";
+import { parseS3Url } from "../repository/s3/s3-location.ts";
+import type { S3Settings } from "../repository/s3/s3-settings.ts";
 import { FlagError, type FlagSpec, type FlagValues, parseFlags } from "./flags.ts";
+import { S3_FLAGS, s3Settings } from "./s3-flags.ts";
 
 export type ControlMode = "none" | "explicit" | "poll";
 
@@ -38,6 +41,7 @@ export interface ServeOptions {
   grpcRestrictedProtocol: string[];
   readinessCheckIntervalSecs: number;
   drainGraceSecs: number;
+  s3: S3Settings;
 }
 
 export const SERVE_FLAGS: readonly FlagSpec[] = [
@@ -45,7 +49,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     name: "model-repository",
     kind: "list",
     aliases: ["model-store"],
-    help: "model repository path (repeatable)",
+    help: "model repository: a directory or s3://[host:port/]bucket/path (repeatable)",
   },
   { name: "http-port", kind: "integer", help: "v2 HTTP/REST port (default 8000)" },
   { name: "http-address", kind: "string", help: "address HTTP listens on (default 0.0.0.0)" },
@@ -131,6 +135,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     kind: "list",
     help: "<api>[,<api>...]:<key>=<value>: metadata triton-grpc-protocol-<key> those RPCs need",
   },
+  ...S3_FLAGS,
   { name: "help", kind: "boolean", help: "print this help" },
 ];
 
@@ -184,7 +189,9 @@ export function serveOptions(argv: readonly string[]): ServeOptions | "help" {
     grpcRestrictedProtocol: get("grpc-restricted-protocol", []),
     readinessCheckIntervalSecs: atLeast(values, "readiness-check-interval-secs", 30, 0),
     drainGraceSecs: atLeast(values, "drain-grace-secs", 5, 0),
+    s3: s3Settings(values),
   };
+  for (const repository of repositories) checkRepositoryUrl(repository);
   for (const setting of get<string[]>("backend-config", [])) applyBackendConfig(options, setting);
   for (const setting of get<string[]>("metrics-config", [])) applyMetricsConfig(options, setting);
   checkRestrictions(options.httpRestrictedApi, "--http-restricted-api");
@@ -228,6 +235,21 @@ function applyMetricsConfig(options: ServeOptions, setting: string): void {
   const enabled = match[2] === "true";
   if (key === "counter_latencies") options.counterLatencies = enabled;
   else options.histogramLatencies = enabled;
+}
+
+function checkRepositoryUrl(repository: string): void {
+  if (!repository.startsWith("s3://")) {
+    if (/^[a-z][a-z0-9]*:\/\//.test(repository)) {
+      throw new FlagError(`--model-repository '${repository}': only local paths and s3:// are supported`);
+    }
+    return;
+  }
+  try {
+    parseS3Url(repository);
+  } catch (error) {
+    if (error instanceof FerryError) throw new FlagError(error.detail);
+    throw error;
+  }
 }
 
 function checkRestrictions(specs: string[], flag: string): void {

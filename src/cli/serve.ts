@@ -17,10 +17,12 @@ import { withCors } from "../protocol/http/cors.ts";
 import { withRestrictions } from "../protocol/http/restricted.ts";
 import { parseRestrictions } from "../protocol/restrictions.ts";
 import { InferenceService } from "../protocol/service.ts";
+import { ArtifactCache } from "../repository/artifact-cache.ts";
 import { CombinedSource } from "../repository/combined-source.ts";
 import { LocalSource } from "../repository/local-source.ts";
 import { ModelManager } from "../repository/model-manager.ts";
 import { RepositoryPoller } from "../repository/poller.ts";
+import { S3Source } from "../repository/s3/s3-source.ts";
 import type { ModelSource } from "../repository/source.ts";
 import type { ServeOptions } from "./serve-options.ts";
 
@@ -61,10 +63,11 @@ export async function startServer(
     histogramLatencies: options.histogramLatencies,
   });
   const devices = dependencies.devices ?? detectDevices();
+  const source = createSource(options, log);
   log.info(describeDevices(devices));
   const manager = new ModelManager(
     {
-      source: createSource(options.modelRepositories),
+      source,
       backends: new BackendRegistry([
         new OnnxBackend((message) => log.warn(message), options.logVerbose > 0),
       ]),
@@ -145,6 +148,7 @@ export async function startServer(
       await Promise.race([unloaded, Bun.sleep(2000)]);
     }
     await listeners.stop();
+    source.close?.();
     return { timedOut };
   };
   return {
@@ -220,8 +224,11 @@ function httpHandler(fetch: (request: Request) => Response | Promise<Response>, 
   return options.corsAllowOrigins.length > 0 ? withCors(restricted, options.corsAllowOrigins) : restricted;
 }
 
-function createSource(paths: string[]): ModelSource {
-  const sources = paths.map((path) => new LocalSource(path));
+function createSource(options: ServeOptions, log: Logger): ModelSource {
+  const cache = new ArtifactCache(join(options.modelCacheDir, "artifacts"), (message) => log.info(message));
+  const sources = options.modelRepositories.map((path) =>
+    path.startsWith("s3://") ? new S3Source(path, options.s3, cache) : new LocalSource(path),
+  );
   return sources.length === 1 ? (sources[0] as ModelSource) : new CombinedSource(sources);
 }
 

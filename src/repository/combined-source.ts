@@ -31,6 +31,10 @@ export class CombinedSource implements ModelSource {
     return this.owner(model).then((source) => source.readModelFile(model, relativePath, pinned));
   }
 
+  close(): void {
+    for (const source of this.sources) source.close?.();
+  }
+
   private async owner(model: string): Promise<ModelSource> {
     const owners: ModelSource[] = [];
     for (const source of this.sources) if ((await source.list()).includes(model)) owners.push(source);

@@ -45,6 +45,8 @@ export interface ModelSource {
   materialize(model: string, version: string, pinned?: PinnedFiles): Promise<LocalVersionDir>;
   /** A file beside config.pbtxt (labels, warm-up data), or undefined if absent; checked when pinned. */
   readModelFile(model: string, relativePath: string, pinned?: FileDigest): Promise<Uint8Array | undefined>;
+  /** Releases connections (S3), at shutdown. */
+  close?(): void;
 }
 
 /** Version directory names: positive integers without leading zeros; anything else is ignored. */

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningServer, type ServerDependencies, startServer } from "../../src/cli/serve.ts";
 import { type ServeOptions, serveOptions } from "../../src/cli/serve-options.ts";
-import { silentLogger } from "../../src/core/log.ts";
+import { type Logger, silentLogger } from "../../src/core/log.ts";
 
 /** A server started in this process on 127.0.0.1 and free ports (port 0: the OS picks). */
 export interface TestServer extends RunningServer {
@@ -19,6 +19,7 @@ export async function startTestServer(
   repository: string,
   flags: string[] = [],
   dependencies: ServerDependencies = {},
+  log: Logger = silentLogger,
 ): Promise<TestServer> {
   const options = serveOptions([
     `--model-repository=${repository}`,
@@ -32,7 +33,7 @@ export async function startTestServer(
     "--readiness-check-interval-secs=0",
     ...flags,
   ]) as ServeOptions;
-  const server = await startServer(options, silentLogger, {
+  const server = await startServer(options, log, {
     devices: { gpus: [], cuda: false, cudaMissing: "no CUDA in tests" },
     ...dependencies,
   });
