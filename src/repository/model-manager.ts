@@ -439,7 +439,12 @@ export class ModelManager {
     for (const version of targets.length > 0 ? targets : [""]) {
       this.options.onLoadFailed?.(entry.name, String(version), reason);
     }
-    this.log(`model '${entry.name}' is UNAVAILABLE: ${reason}`);
+    const kept = this.servingNumbers(entry);
+    this.log(
+      kept.length > 0
+        ? `model '${entry.name}' keeps serving version(s) ${kept.join(", ")}: ${reason}`
+        : `model '${entry.name}' is UNAVAILABLE: ${reason}`,
+    );
   }
 
   private async unloadVersions(entry: ModelEntry, versions: number[]): Promise<void> {

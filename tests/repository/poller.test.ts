@@ -9,6 +9,7 @@ import { promote } from "../../src/repository/promotion.ts";
 import { createManager } from "../support/manager.ts";
 import { TestRepository } from "../support/model-repo.ts";
 import { identityModel } from "../support/onnx-builder.ts";
+import { until } from "../support/until.ts";
 
 const repos: TestRepository[] = [];
 const cleanups: (() => Promise<void>)[] = [];
@@ -37,14 +38,6 @@ function start(root: string, manager: ModelManager, keepPolling = true) {
     await manager.shutdown();
   });
   return { poller, lines };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await Bun.sleep(20);
-  }
 }
 
 const states = (manager: ModelManager, model: string) =>
