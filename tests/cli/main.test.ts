@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "bun:test";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { addReshaper, addSimple, TestRepository } from "../support/model-repo.ts";
@@ -78,6 +79,33 @@ describe("ferry (the process)", () => {
     expect(await new Response(child.stderr).text()).toContain(
       "flag '--grpc-port' expects an integer, got 'x'",
     );
+  });
+
+  it("runs promote, status and rollback as subcommands with their own exit codes", async () => {
+    const run = async (...args: string[]) => {
+      const child = spawnFerry(args);
+      return {
+        code: await child.exited,
+        out: await new Response(child.stdout).text(),
+        err: await new Response(child.stderr).text(),
+      };
+    };
+    const promoted = await run("promote", "simple", "1", `--repository=${repo.root}`, "--by=test");
+    expect(promoted).toMatchObject({ code: 0 });
+    expect(promoted.out).toContain("promoted simple version 1");
+    const status = await run("status", "simple", `--repository=${repo.root}`);
+    expect(status.code).toBe(0);
+    expect(status.out).toContain("revision 1, promoted by test");
+    const rollback = await run("rollback", "simple", `--repository=${repo.root}`);
+    expect(rollback.code).toBe(1);
+    expect(rollback.err).toContain(
+      "ferry: repository: model 'simple' has no earlier revision to roll back to",
+    );
+    const usage = await run("promote", "simple", `--repository=${repo.root}`);
+    expect(usage.code).toBe(2);
+    expect(usage.err).toContain("ferry: expected <model> <version>, got 'simple'");
+    expect((await run("promote", "--help")).out).toContain("Usage: ferry promote <model> <version>");
+    rmSync(join(repo.root, "simple", "promotion.json"));
   });
 
   it("prints help and exits 0", async () => {

@@ -68,6 +68,15 @@ describe("serveOptions", () => {
     [["--http-port"], "flag '--http-port' needs a value"],
     [["--backend-config=tensorrt,default-max-batch-size=2"], "unknown backend 'tensorrt'"],
     [["stray"], "unexpected argument 'stray'"],
+    [
+      ["--s3-endpoint=minio 9000"],
+      "flag '--s3-endpoint' expects a URL like http://host:port, got 'minio 9000'",
+    ],
+    [["--s3-proxy=socks5://p:1"], "flag '--s3-proxy' expects an http:// or https:// URL"],
+    [["--s3-region=EU West"], "flag '--s3-region' expects a region like eu-west-1"],
+    [["--s3-timeout-ms=0"], "flag '--s3-timeout-ms' must be >= 1, got 0"],
+    [["--model-repository=s3://Bad_Bucket/x"], "'Bad_Bucket' is not a valid bucket name"],
+    [["--model-repository=gs://bucket/x"], "only local paths and s3:// are supported"],
   ];
   for (const [argv, message] of bad) {
     it(`rejects ${argv.join(" ")}`, () => {
@@ -75,6 +84,26 @@ describe("serveOptions", () => {
       expect(() => parse(...argv)).toThrow(message);
     });
   }
+
+  it("reads S3 settings", () => {
+    const options = serveOptions([
+      "--model-repository=s3://minio:9000/models/prod",
+      "--s3-endpoint=http://minio:9000/",
+      "--s3-region=eu-west-1",
+      "--s3-force-path-style=false",
+      "--s3-proxy=http://proxy:3128",
+      "--s3-timeout-ms=1000",
+      "--s3-max-attempts=5",
+    ]);
+    expect(options !== "help" && options.s3).toEqual({
+      endpoint: "http://minio:9000",
+      region: "eu-west-1",
+      forcePathStyle: false,
+      proxy: "http://proxy:3128",
+      timeoutMs: 1000,
+      maxAttempts: 5,
+    });
+  });
 
   it("requires a model repository", () => {
     expect(() => serveOptions([])).toThrow("--model-repository is required");
