@@ -17,7 +17,11 @@ export function freePort(): Promise<number> {
 
 /** Starts a bun script and waits until `readyUrl` answers 200, or answers at all with `anyStatus` (at most 60 s). */
 export async function startProcess(args: string[], readyUrl: string, anyStatus = false): Promise<Subprocess> {
-  const child = Bun.spawn([process.execPath, ...args], { stdout: "ignore", stderr: "pipe" });
+  const child = Bun.spawn([process.execPath, ...args], {
+    stdout: "ignore",
+    stderr: "pipe",
+    env: process.env,
+  });
   children.push(child);
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {

@@ -5,16 +5,14 @@
  * `ferry rollback` and `ferry status` manage promotion manifests.
  */
 import { FlagError, formatHelp } from "./cli/flags.ts";
-import { runPromote, runRollback } from "./cli/promote.ts";
-import { startServer } from "./cli/serve.ts";
 import { SERVE_FLAGS, serveOptions } from "./cli/serve-options.ts";
-import { runStatus } from "./cli/status.ts";
 import { createLogger } from "./core/log.ts";
 
+// Loaded on demand: `ferry promote` need not load ONNX Runtime and the servers.
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  promote: runPromote,
-  rollback: runRollback,
-  status: runStatus,
+  promote: async (argv) => (await import("./cli/promote.ts")).runPromote(argv),
+  rollback: async (argv) => (await import("./cli/promote.ts")).runRollback(argv),
+  status: async (argv) => (await import("./cli/status.ts")).runStatus(argv),
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -45,6 +43,7 @@ async function serve(argv: string[]): Promise<number> {
     return 0;
   }
   const log = createLogger(options.logVerbose);
+  const { startServer } = await import("./cli/serve.ts");
   const server = await startServer(options, log);
   if (!server.startupSucceeded && options.exitOnError) {
     log.error("a model failed to load and --exit-on-error is set: exiting");

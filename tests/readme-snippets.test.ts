@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { SERVE_FLAGS } from "../src/cli/serve-options.ts";
 import { addSimple, TestRepository } from "./support/model-repo.ts";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
@@ -68,6 +69,33 @@ describe("README snippets work as written", () => {
       expect(normalize(output)).toBe(EXPECTED);
     } finally {
       rmSync(file, { force: true });
+    }
+  });
+});
+
+describe("README reference", () => {
+  it("documents every serving flag", () => {
+    const missing = SERVE_FLAGS.filter((flag) => flag.name !== "help" && !readme.includes(`--${flag.name}`));
+    expect(missing.map((flag) => flag.name)).toEqual([]);
+  });
+
+  it("shows a promotion manifest with every field the parser allows", () => {
+    for (const field of [
+      "schema",
+      "model",
+      "revision",
+      "serving",
+      "weight",
+      "files",
+      "validation",
+      "max_latency_ms",
+      "device",
+      "promoted_by",
+      "promoted_at",
+      "note",
+      "history",
+    ]) {
+      expect(readme).toContain(`"${field}"`);
     }
   });
 });
