@@ -120,19 +120,6 @@ export class ModelManager {
     return run;
   }
 
-  /** Loads several models, a few at a time; failures are recorded, not thrown. */
-  async loadModels(names: string[], mode: LoadMode = { force: true }, concurrency = 4): Promise<void> {
-    const queue = [...names];
-    const worker = async () => {
-      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-        await this.loadModel(name, {}, mode).catch((error: unknown) =>
-          this.log(`model '${name}' failed to load: ${message(error)}`),
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
-  }
-
   /**
    * Brings a model in line with its repository listing (poll mode, start-up):
    * does nothing while the listing's fingerprint is the one last loaded,
@@ -471,8 +458,4 @@ export class ModelManager {
 /** Source trouble (S3 unreachable, timeouts) is retried by the next poll even if nothing changed. */
 function isTransient(error: FerryError): boolean {
   return error.code === "UNAVAILABLE" || error.code === "DEADLINE_EXCEEDED";
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
