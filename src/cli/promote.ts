@@ -1,17 +1,16 @@
 import type { Validation } from "../repository/manifest.ts";
 import { promote, rollback } from "../repository/promotion.ts";
-import { type FlagSpec, formatHelp } from "./flags.ts";
+import type { FlagSpec } from "./flags.ts";
 import {
   type CommandOutput,
-  openStore,
-  parseCommand,
+  type CommandSpec,
   processOutput,
   REPOSITORY_FLAGS,
   runCommand,
+  withStore,
 } from "./repository-command.ts";
 import { describeServing } from "./status.ts";
 
-const PROMOTE_USAGE = "Usage: ferry promote <model> <version> --repository=<dir|s3://bucket/path> [flags]";
 const PROMOTE_FLAGS: readonly FlagSpec[] = [
   {
     name: "weight",
@@ -34,21 +33,20 @@ const PROMOTE_FLAGS: readonly FlagSpec[] = [
   ...REPOSITORY_FLAGS,
 ];
 
+const PROMOTE: CommandSpec = {
+  usage: "Usage: ferry promote <model> <version> --repository=<dir|s3://bucket/path> [flags]",
+  positionals: ["model", "version"],
+  flags: PROMOTE_FLAGS,
+};
+
 /** `ferry promote <model> <version>`: pins the version's files and makes it serve. */
 export function runPromote(argv: readonly string[], output: CommandOutput = processOutput): Promise<number> {
-  return runCommand(PROMOTE_USAGE, PROMOTE_FLAGS, output, async () => {
-    const parsed = parseCommand(argv, ["model", "version"], PROMOTE_FLAGS);
-    if (parsed === "help") {
-      output.out(formatHelp(PROMOTE_USAGE, PROMOTE_FLAGS));
-      return 0;
-    }
-    const { positionals, values } = parsed;
+  return runCommand(PROMOTE, argv, output, async ({ positionals, values }) => {
     const [model = "", version = ""] = positionals;
     const validation: Validation = {};
     if (values.has("max-latency-ms")) validation.max_latency_ms = values.get("max-latency-ms") as number;
     if (values.has("device")) validation.device = values.get("device") as "cpu" | "gpu";
-    const store = openStore(values);
-    try {
+    return withStore(values, async (store) => {
       const manifest = await promote(store, model, version, {
         weight: values.get("weight") as number | undefined,
         by: values.get("by") as string | undefined,
@@ -59,13 +57,10 @@ export function runPromote(argv: readonly string[], output: CommandOutput = proc
         `promoted ${model} version ${version} in ${store.location}: revision ${manifest.revision} serves ${describeServing(manifest.serving)}\n`,
       );
       return 0;
-    } finally {
-      store.close?.();
-    }
+    });
   });
 }
 
-const ROLLBACK_USAGE = "Usage: ferry rollback <model> --repository=<dir|s3://bucket/path> [flags]";
 const ROLLBACK_FLAGS: readonly FlagSpec[] = [
   {
     name: "to-revision",
@@ -76,18 +71,17 @@ const ROLLBACK_FLAGS: readonly FlagSpec[] = [
   ...REPOSITORY_FLAGS,
 ];
 
+const ROLLBACK: CommandSpec = {
+  usage: "Usage: ferry rollback <model> --repository=<dir|s3://bucket/path> [flags]",
+  positionals: ["model"],
+  flags: ROLLBACK_FLAGS,
+};
+
 /** `ferry rollback <model>`: serves the previous (or a chosen) revision's versions again. */
 export function runRollback(argv: readonly string[], output: CommandOutput = processOutput): Promise<number> {
-  return runCommand(ROLLBACK_USAGE, ROLLBACK_FLAGS, output, async () => {
-    const parsed = parseCommand(argv, ["model"], ROLLBACK_FLAGS);
-    if (parsed === "help") {
-      output.out(formatHelp(ROLLBACK_USAGE, ROLLBACK_FLAGS));
-      return 0;
-    }
-    const { positionals, values } = parsed;
+  return runCommand(ROLLBACK, argv, output, async ({ positionals, values }) => {
     const [model = ""] = positionals;
-    const store = openStore(values);
-    try {
+    return withStore(values, async (store) => {
       const manifest = await rollback(store, model, {
         toRevision: values.get("to-revision") as number | undefined,
         by: values.get("by") as string | undefined,
@@ -96,8 +90,6 @@ export function runRollback(argv: readonly string[], output: CommandOutput = pro
         `rolled back ${model} in ${store.location}: revision ${manifest.revision} (${manifest.note}) serves ${describeServing(manifest.serving)}\n`,
       );
       return 0;
-    } finally {
-      store.close?.();
-    }
+    });
   });
 }

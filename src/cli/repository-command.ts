@@ -26,7 +26,7 @@ export interface ParsedCommand {
 }
 
 /** `<positionals...> --flags`: positionals come first, as in `ferry promote <model> <version> --repository=...`. */
-export function parseCommand(
+function parseCommand(
   argv: readonly string[],
   positionalNames: string[],
   specs: readonly FlagSpec[],
@@ -56,7 +56,7 @@ export const REPOSITORY_FLAGS: readonly FlagSpec[] = [
 ];
 
 /** The promotion store behind --repository: a local directory or an S3 bucket. */
-export function openStore(values: FlagValues): PromotionStore & { close?(): void } {
+function openStore(values: FlagValues): PromotionStore & { close?(): void } {
   const repository = values.get("repository") as string;
   if (!repository.startsWith("s3://")) return new LocalSource(repository);
   try {
@@ -70,21 +70,46 @@ export function openStore(values: FlagValues): PromotionStore & { close?(): void
   return new S3Source(repository, s3Settings(values), cache);
 }
 
+/** Opens the --repository store for `use` and closes it afterwards. */
+export async function withStore<T>(
+  values: FlagValues,
+  use: (store: PromotionStore & { close?(): void }) => Promise<T>,
+): Promise<T> {
+  const store = openStore(values);
+  try {
+    return await use(store);
+  } finally {
+    store.close?.();
+  }
+}
+
+export interface CommandSpec {
+  usage: string;
+  positionals: string[];
+  flags: readonly FlagSpec[];
+}
+
 /**
- * Runs a command body with the exit codes every subcommand shares:
- * 0 done, 1 failed, 2 bad command line, 3 promotion conflict.
+ * Parses a subcommand's arguments (answering --help) and runs its body,
+ * with the exit codes every subcommand shares: 0 done, 1 failed, 2 bad
+ * command line, 3 promotion conflict.
  */
 export async function runCommand(
-  usage: string,
-  specs: readonly FlagSpec[],
+  spec: CommandSpec,
+  argv: readonly string[],
   output: CommandOutput,
-  body: () => Promise<number>,
+  body: (parsed: ParsedCommand) => Promise<number>,
 ): Promise<number> {
   try {
-    return await body();
+    const parsed = parseCommand(argv, spec.positionals, spec.flags);
+    if (parsed === "help") {
+      output.out(formatHelp(spec.usage, spec.flags));
+      return 0;
+    }
+    return await body(parsed);
   } catch (error) {
     if (error instanceof FlagError) {
-      output.err(`ferry: ${error.message}\n\n${formatHelp(usage, specs)}`);
+      output.err(`ferry: ${error.message}\n\n${formatHelp(spec.usage, spec.flags)}`);
       return 2;
     }
     const message = error instanceof Error ? error.message : String(error);

@@ -1,16 +1,14 @@
 import type { PromotionManifest, ServingEntry } from "../repository/manifest.ts";
-import { FlagError, type FlagSpec, formatHelp } from "./flags.ts";
+import { FlagError, type FlagSpec } from "./flags.ts";
 import {
   type CommandOutput,
-  openStore,
-  parseCommand,
+  type CommandSpec,
   processOutput,
   REPOSITORY_FLAGS,
   runCommand,
+  withStore,
 } from "./repository-command.ts";
 
-const STATUS_USAGE =
-  "Usage: ferry status <model> --repository=<dir|s3://bucket/path> [--server=<url>]... [flags]";
 const STATUS_FLAGS: readonly FlagSpec[] = [
   {
     name: "server",
@@ -26,6 +24,12 @@ const STATUS_FLAGS: readonly FlagSpec[] = [
   ...REPOSITORY_FLAGS,
 ];
 
+const STATUS: CommandSpec = {
+  usage: "Usage: ferry status <model> --repository=<dir|s3://bucket/path> [--server=<url>]... [flags]",
+  positionals: ["model"],
+  flags: STATUS_FLAGS,
+};
+
 interface IndexRow {
   name: string;
   version?: string;
@@ -39,24 +43,15 @@ interface IndexRow {
  * (exit 1, with each version's state and reason).
  */
 export function runStatus(argv: readonly string[], output: CommandOutput = processOutput): Promise<number> {
-  return runCommand(STATUS_USAGE, STATUS_FLAGS, output, async () => {
-    const parsed = parseCommand(argv, ["model"], STATUS_FLAGS);
-    if (parsed === "help") {
-      output.out(formatHelp(STATUS_USAGE, STATUS_FLAGS));
-      return 0;
-    }
-    const { positionals, values } = parsed;
+  return runCommand(STATUS, argv, output, async ({ positionals, values }) => {
     const [model = ""] = positionals;
     const headers = headerFlags((values.get("header") as string[] | undefined) ?? []);
     const timeoutMs = (values.get("timeout-ms") as number | undefined) ?? 5000;
-    const store = openStore(values);
-    let manifest: PromotionManifest | undefined;
-    try {
-      manifest = (await store.readManifest(model)).manifest;
-    } finally {
-      store.close?.();
-    }
-    output.out(describeManifest(model, store.location, manifest));
+    const { manifest, location } = await withStore(values, async (store) => ({
+      manifest: (await store.readManifest(model)).manifest,
+      location: store.location,
+    }));
+    output.out(describeManifest(model, location, manifest));
     let inSync = true;
     for (const server of (values.get("server") as string[] | undefined) ?? []) {
       const report = await serverReport(server, model, manifest, headers, timeoutMs);

@@ -1,46 +1,13 @@
 import { FerryError } from "../core/errors.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
 import { type CheckResult, HealthCheckError, type VersionHealth } from "../health/checks.ts";
+import { ModelEntry, UNLOADED, type VersionState, type VersionStatus } from "./model-entry.ts";
 import type { ModelVersion } from "./model-version.ts";
 import { WeightedRoutes } from "./routing.ts";
 import type { ModelListing, ModelSource } from "./source.ts";
 import { type LoaderOptions, loadVersion, type ModelPlan, planModel } from "./version-loader.ts";
 
-export type VersionState = "LOADING" | "READY" | "UNAVAILABLE" | "UNLOADING";
-
-export interface VersionStatus {
-  version: string;
-  state: VersionState;
-  reason: string;
-}
-
-interface VersionSlot {
-  state: VersionState;
-  reason: string;
-  /** Present while READY (and while a replacement loads behind it). */
-  serving?: ModelVersion;
-  /** Readiness checks of a load that failed them. */
-  checks?: CheckResult[];
-  /** What the serving copy was loaded from (plan identity); a poll reloads it only when this changes. */
-  identity?: string;
-}
-
-interface ModelEntry {
-  name: string;
-  versions: Map<number, VersionSlot>;
-  /** Why the model as a whole failed when no version could even be planned. */
-  failure?: string;
-  /** Versions the last successful plan selected (version policy). */
-  expected: number[];
-  /** Operations on one model run one after another. */
-  tail: Promise<unknown>;
-  /** How unversioned requests split across serving versions. */
-  routes?: WeightedRoutes;
-  /** The listing fingerprint of the last load that needs no retry (poll mode skips it while unchanged). */
-  fingerprint?: string;
-}
-
-export const UNLOADED = "unloaded";
+export { UNLOADED, type VersionState, type VersionStatus } from "./model-entry.ts";
 
 export interface LoadOverride {
   config?: ModelConfig;
@@ -115,9 +82,7 @@ export class ModelManager {
    */
   loadModel(name: string, override: LoadOverride = {}, mode: LoadMode = { force: true }): Promise<void> {
     const entry = this.entry(name);
-    const run = entry.tail.then(() => this.load(entry, override, mode));
-    entry.tail = run.catch(() => undefined);
-    return run;
+    return entry.serialize(() => this.load(entry, override, mode));
   }
 
   /**
@@ -129,13 +94,13 @@ export class ModelManager {
    */
   syncModel(name: string): Promise<boolean> {
     const entry = this.entry(name);
-    const run = entry.tail.then(async () => {
+    return entry.serialize(async () => {
       let listing: ModelListing;
       try {
         listing = await this.options.source.describe(name);
       } catch (error) {
         const failure = FerryError.from(error, "repository");
-        if (!isTransient(failure) || this.servingNumbers(entry).length === 0) {
+        if (!isTransient(failure) || entry.servingNumbers().length === 0) {
           entry.fingerprint = undefined;
           this.recordModelFailure(entry, undefined, failure);
         }
@@ -146,20 +111,16 @@ export class ModelManager {
       await this.load(entry, {}, { force: false }, listing).catch(() => undefined);
       return entry.fingerprint !== undefined;
     });
-    entry.tail = run.catch(() => undefined);
-    return run;
   }
 
   /** Stops serving a model; resolves when its versions drained and unloaded. Unknown models are a no-op. */
   unloadModel(name: string): Promise<void> {
     const entry = this.models.get(name);
     if (!entry) return Promise.resolve();
-    const run = entry.tail.then(() => {
+    return entry.serialize(() => {
       entry.fingerprint = undefined;
       return this.unloadVersions(entry, [...entry.versions.keys()]);
     });
-    entry.tail = run.catch(() => undefined);
-    return run;
   }
 
   async shutdown(): Promise<void> {
@@ -178,36 +139,7 @@ export class ModelManager {
     const entry = this.models.get(name);
     if (!entry)
       throw new FerryError("NOT_FOUND", "repository", `Request for unknown model: '${name}' is not found`);
-    if (version === undefined || version === "") {
-      const servingOf = (candidate: number) => entry.versions.get(candidate)?.serving;
-      const routed = entry.routes?.pick((candidate) => servingOf(candidate) !== undefined);
-      const newest = [...entry.versions.entries()]
-        .filter(([, slot]) => slot.serving)
-        .sort(([a], [b]) => b - a)[0]?.[1].serving;
-      const serving = routed === undefined ? newest : servingOf(routed);
-      if (!serving)
-        throw new FerryError(
-          "NOT_FOUND",
-          "repository",
-          `Request for unknown model: '${name}' has no available versions`,
-        );
-      return serving;
-    }
-    const slot = /^[0-9]+$/.test(version) ? entry.versions.get(Number(version)) : undefined;
-    if (!slot)
-      throw new FerryError(
-        "NOT_FOUND",
-        "repository",
-        `Request for unknown model: '${name}' version ${version} is not found`,
-      );
-    if (!slot.serving) {
-      throw new FerryError(
-        "UNAVAILABLE",
-        "repository",
-        `Request for unknown model: '${name}' version ${version} is not at ready state`,
-      );
-    }
-    return slot.serving;
+    return entry.resolve(version);
   }
 
   /**
@@ -244,19 +176,13 @@ export class ModelManager {
 
   /** State of every version the manager knows for a model (empty for a model never loaded). */
   versionStatus(name: string): VersionStatus[] {
-    const entry = this.models.get(name);
-    if (!entry) return [];
-    if (entry.versions.size === 0 && entry.failure)
-      return [{ version: "", state: "UNAVAILABLE", reason: entry.failure }];
-    return [...entry.versions.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([version, slot]) => ({ version: String(version), state: slot.state, reason: slot.reason }));
+    return this.models.get(name)?.statuses() ?? [];
   }
 
   private entry(name: string): ModelEntry {
     let entry = this.models.get(name);
     if (!entry) {
-      entry = { name, versions: new Map(), tail: Promise.resolve(), expected: [] };
+      entry = new ModelEntry(name);
       this.models.set(name, entry);
     }
     return entry;
@@ -316,7 +242,7 @@ export class ModelManager {
     const switched = failures.length === 0 || !wasServing;
     if (switched) await this.switchTo(entry, plan);
     else {
-      const kept = this.servingNumbers(entry).join(", ");
+      const kept = entry.servingNumbers().join(", ");
       this.log(`model '${name}' keeps serving version(s) ${kept}: ${plan.decidedBy} did not fully load`);
     }
     entry.fingerprint = failures.some(isTransient) ? undefined : listing.fingerprint;
@@ -385,15 +311,8 @@ export class ModelManager {
       this.log(`model '${entry.name}' routes unversioned requests ${routes.describe()} (${plan.decidedBy})`);
     }
     entry.routes = routes;
-    const retired = this.servingNumbers(entry).filter((version) => !plan.versions.includes(version));
+    const retired = entry.servingNumbers().filter((version) => !plan.versions.includes(version));
     await this.unloadVersions(entry, retired);
-  }
-
-  private servingNumbers(entry: ModelEntry): number[] {
-    return [...entry.versions.entries()]
-      .filter(([, slot]) => slot.serving)
-      .map(([version]) => version)
-      .sort((a, b) => a - b);
   }
 
   /** A replaced copy drains in the background; the exit timeout can still abort it. */
@@ -426,7 +345,7 @@ export class ModelManager {
     for (const version of targets.length > 0 ? targets : [""]) {
       this.options.onLoadFailed?.(entry.name, String(version), reason);
     }
-    const kept = this.servingNumbers(entry);
+    const kept = entry.servingNumbers();
     this.log(
       kept.length > 0
         ? `model '${entry.name}' keeps serving version(s) ${kept.join(", ")}: ${reason}`

@@ -1,0 +1,102 @@
+import { FerryError } from "../core/errors.ts";
+import type { CheckResult } from "../health/checks.ts";
+import type { ModelVersion } from "./model-version.ts";
+import type { WeightedRoutes } from "./routing.ts";
+
+export type VersionState = "LOADING" | "READY" | "UNAVAILABLE" | "UNLOADING";
+
+export interface VersionStatus {
+  version: string;
+  state: VersionState;
+  reason: string;
+}
+
+/** The reason of a version unloaded on purpose. */
+export const UNLOADED = "unloaded";
+
+export interface VersionSlot {
+  state: VersionState;
+  reason: string;
+  /** Present while READY (and while a replacement loads behind it). */
+  serving?: ModelVersion;
+  /** Readiness checks of a load that failed them. */
+  checks?: CheckResult[];
+  /** What the serving copy was loaded from (plan identity); a poll reloads it only when this changes. */
+  identity?: string;
+}
+
+/** One model in the manager's table: its versions' slots, routes, and the queue of operations on it. */
+export class ModelEntry {
+  readonly versions = new Map<number, VersionSlot>();
+  /** Why the model as a whole failed when no version could even be planned. */
+  failure?: string;
+  /** Versions the last plan that switched selected (manifest or version policy). */
+  expected: number[] = [];
+  /** How unversioned requests split across serving versions. */
+  routes?: WeightedRoutes;
+  /** The listing fingerprint of the last load that needs no retry (poll mode skips it while unchanged). */
+  fingerprint?: string;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly name: string) {}
+
+  /** Runs operations on this model one after another; a failure does not block the next. */
+  serialize<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(operation);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Numbers of the versions that serve, ascending. */
+  servingNumbers(): number[] {
+    return [...this.versions.entries()]
+      .filter(([, slot]) => slot.serving)
+      .map(([version]) => version)
+      .sort((a, b) => a - b);
+  }
+
+  /**
+   * The version a request goes to: the one it names, or — naming none — the
+   * routes' pick among serving versions, else the newest serving.
+   */
+  resolve(version: string | undefined): ModelVersion {
+    const { name } = this;
+    if (version === undefined || version === "") {
+      const servingOf = (candidate: number) => this.versions.get(candidate)?.serving;
+      const routed = this.routes?.pick((candidate) => servingOf(candidate) !== undefined);
+      const serving = servingOf(routed ?? this.servingNumbers().at(-1) ?? Number.NaN);
+      if (!serving) {
+        throw new FerryError(
+          "NOT_FOUND",
+          "repository",
+          `Request for unknown model: '${name}' has no available versions`,
+        );
+      }
+      return serving;
+    }
+    const slot = /^[0-9]+$/.test(version) ? this.versions.get(Number(version)) : undefined;
+    if (!slot) {
+      throw new FerryError(
+        "NOT_FOUND",
+        "repository",
+        `Request for unknown model: '${name}' version ${version} is not found`,
+      );
+    }
+    if (!slot.serving) {
+      throw new FerryError(
+        "UNAVAILABLE",
+        "repository",
+        `Request for unknown model: '${name}' version ${version} is not at ready state`,
+      );
+    }
+    return slot.serving;
+  }
+
+  statuses(): VersionStatus[] {
+    if (this.versions.size === 0 && this.failure)
+      return [{ version: "", state: "UNAVAILABLE", reason: this.failure }];
+    return [...this.versions.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([version, slot]) => ({ version: String(version), state: slot.state, reason: slot.reason }));
+  }
+}
