@@ -25,6 +25,7 @@ interface FileStat {
 export class LocalSource implements ModelSource, PromotionStore {
   readonly location: string;
   private readonly root: string;
+  private readonly digests = new Map<string, { stamp: string; digest: FileDigest }>();
 
   constructor(root: string) {
     this.location = root;
@@ -135,7 +136,7 @@ export class LocalSource implements ModelSource, PromotionStore {
           `${where}: pinned by the promotion manifest but missing`,
         );
       }
-      checkDigest(where, await digestFile(join(path, file)), digest);
+      checkDigest(where, await this.digest(join(path, file)), digest);
     }
   }
 
@@ -212,6 +213,21 @@ export class LocalSource implements ModelSource, PromotionStore {
     const pinned: PinnedFiles = {};
     for (const file of files) pinned[file.path] = await digestFile(join(dir, file.path));
     return pinned;
+  }
+
+  /**
+   * A file's digest, hashed again only when its inode, size, modification
+   * or change time moved: planning and loading a version both check it, and a poll that
+   * reloads a model should not re-read gigabytes that did not change.
+   */
+  private async digest(path: string): Promise<FileDigest> {
+    const info = await stat(path);
+    const known = this.digests.get(path);
+    const stamp = `${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
+    if (known?.stamp === stamp) return known.digest;
+    const digest = await digestFile(path);
+    this.digests.set(path, { stamp, digest });
+    return digest;
   }
 
   private insideModel(model: string, relativePath: string): string {
