@@ -226,7 +226,10 @@ export class ModelManager {
         `version ${missing} named by ${plan.decidedBy} has no directory`,
       );
       failures.push(failure);
-      entry.versions.set(missing, { state: "UNAVAILABLE", reason: failure.detail });
+      const slot = entry.versions.get(missing);
+      // A version whose directory vanished while it serves keeps serving until a plan retires it.
+      if (slot?.serving) slot.reason = `reload failed: ${failure.detail}`;
+      else entry.versions.set(missing, { state: "UNAVAILABLE", reason: failure.detail });
       this.options.onLoadFailed?.(name, String(missing), failure.detail);
     }
     const candidates = plan.versions.filter((version) => {
