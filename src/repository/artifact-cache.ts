@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { copyFile, link, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { checkDigest, sha256Hex } from "./digest.ts";
+import { checkDigest, sha256Hex, sha256OfJson } from "./digest.ts";
 import type { FileDigest } from "./manifest.ts";
 
 /** Files over this size log their download progress. */
@@ -61,9 +61,7 @@ export class ArtifactCache {
    */
   async tree(name: string, files: Map<string, CachedFile>): Promise<string> {
     const listing = [...files.entries()].sort(([a], [b]) => a.localeCompare(b));
-    const id = sha256Hex(
-      new TextEncoder().encode(JSON.stringify(listing.map(([path, file]) => [path, file.sha256]))),
-    );
+    const id = sha256OfJson(listing.map(([path, file]) => [path, file.sha256]));
     const path = join(this.dir, "trees", name, id.slice(0, 16));
     if (await exists(path)) return path;
     const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;

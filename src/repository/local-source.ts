@@ -2,9 +2,15 @@ import { randomBytes } from "node:crypto";
 import { open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { FerryError } from "../core/errors.ts";
-import { checkDigest, digestFile, sha256Hex } from "./digest.ts";
-import { type FileDigest, MANIFEST_FILE, type PromotionManifest, parseManifest } from "./manifest.ts";
-import { manifestConflict, type PromotionStore, type StoredManifest } from "./promotion-store.ts";
+import { checkDigest, digestFile, sha256Hex, sha256OfJson } from "./digest.ts";
+import {
+  type FileDigest,
+  formatManifest,
+  MANIFEST_FILE,
+  type PromotionManifest,
+  parseManifest,
+} from "./manifest.ts";
+import { filesToPin, manifestConflict, type PromotionStore, type StoredManifest } from "./promotion-store.ts";
 import {
   isSafeModelName,
   isVersionDirName,
@@ -12,6 +18,7 @@ import {
   type ModelListing,
   type ModelSource,
   type PinnedFiles,
+  stampVersions,
   versionFiles,
 } from "./source.ts";
 
@@ -66,27 +73,21 @@ export class LocalSource implements ModelSource, PromotionStore {
       );
     }
     const files = await walk(dir);
-    const versions = [
-      ...new Set(files.map((file) => file.path.split("/")[0] ?? "").filter(isVersionDirName)),
-    ].map(Number);
+    const emptyOrNot: number[] = [];
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       if (isVersionDirName(entry.name) && (await isDirectory(join(dir, entry.name))))
-        versions.push(Number(entry.name));
+        emptyOrNot.push(Number(entry.name));
     }
     const configPath = join(dir, "config.pbtxt");
     const configBytes = await readOptional(configPath);
     const { manifest } = await this.readManifest(model);
-    const versionStamps = new Map<number, string>();
-    for (const version of new Set(versions)) {
-      const inside = files.filter((file) => file.path.startsWith(`${version}/`));
-      versionStamps.set(version, sha256Hex(new TextEncoder().encode(JSON.stringify(inside))));
-    }
+    const versionStamps = stampVersions(files, emptyOrNot);
     const listing: ModelListing = {
       name: model,
       configText: configBytes && new TextDecoder().decode(configBytes),
       configSource: join(this.location, model, "config.pbtxt"),
       versions: [...versionStamps.keys()].sort((a, b) => a - b),
-      fingerprint: sha256Hex(new TextEncoder().encode(JSON.stringify(files))),
+      fingerprint: sha256OfJson(files),
       versionStamps,
     };
     if (configBytes) listing.configDigest = { sha256: sha256Hex(configBytes), size: configBytes.byteLength };
@@ -187,7 +188,7 @@ export class LocalSource implements ModelSource, PromotionStore {
       const currentEtag = current && sha256Hex(current);
       if (currentEtag !== expectedEtag) throw manifestConflict(path, "it changed since it was read");
       const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-      await writeFile(temp, `${JSON.stringify(manifest, null, 2)}\n`);
+      await writeFile(temp, formatManifest(manifest));
       await rename(temp, path);
     } finally {
       await lock.close();
@@ -197,19 +198,7 @@ export class LocalSource implements ModelSource, PromotionStore {
 
   async digestFiles(model: string, version: string): Promise<PinnedFiles> {
     const dir = this.modelDir(model);
-    const files = (await walk(dir)).filter(
-      (file) =>
-        file.path !== MANIFEST_FILE &&
-        !file.path.startsWith(`${MANIFEST_FILE}.`) &&
-        (file.path.startsWith(`${version}/`) || !isVersionDirName(file.path.split("/")[0] ?? "")),
-    );
-    if (!files.some((file) => file.path.startsWith(`${version}/`))) {
-      throw new FerryError(
-        "NOT_FOUND",
-        "repository",
-        `model '${model}' has no version ${version} in ${this.location}`,
-      );
-    }
+    const files = filesToPin(await walk(dir), model, version, this.location);
     const pinned: PinnedFiles = {};
     for (const file of files) pinned[file.path] = await digestFile(join(dir, file.path));
     return pinned;

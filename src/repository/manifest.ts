@@ -47,6 +47,11 @@ export interface PromotionManifest extends ManifestState {
   history: ManifestState[];
 }
 
+/** The manifest as stored: indented JSON, one trailing newline. */
+export function formatManifest(manifest: PromotionManifest): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
 /** Parses and strictly validates a manifest; errors name the field path. */
 export function parseManifest(text: string, source: string, model: string): PromotionManifest {
   let json: unknown;

@@ -1,3 +1,4 @@
+import { sha256OfJson } from "./digest.ts";
 import type { FileDigest, PromotionManifest } from "./manifest.ts";
 
 /** What a repository knows about one model before anything is loaded. */
@@ -57,6 +58,26 @@ export function isVersionDirName(name: string): boolean {
 /** Model names that cannot escape the repository or hide as dotfiles. */
 export function isSafeModelName(name: string): boolean {
   return name.length > 0 && !name.startsWith(".") && !/[/\\\0]/.test(name);
+}
+
+/**
+ * A stamp per version directory from its files' listing entries (path and
+ * size/time or ETag), for poll mode; `versions` adds directories with no file.
+ */
+export function stampVersions(
+  files: { path: string }[],
+  versions: Iterable<number> = [],
+): Map<number, string> {
+  const numbers = new Set(versions);
+  for (const file of files) {
+    const [head = "", ...rest] = file.path.split("/");
+    if (isVersionDirName(head) && rest.length > 0) numbers.add(Number(head));
+  }
+  const stamps = new Map<number, string>();
+  for (const version of [...numbers].sort((a, b) => a - b)) {
+    stamps.set(version, sha256OfJson(files.filter((file) => file.path.startsWith(`${version}/`))));
+  }
+  return stamps;
 }
 
 /** The pinned files of one version directory, keyed by their path inside it. */

@@ -25,7 +25,7 @@ import { readinessChecks } from "../health/version-checks.ts";
 import { warmUp } from "../health/warmup.ts";
 import { VersionStatistics } from "../metrics/statistics.ts";
 import { createScheduler } from "../scheduler/create-scheduler.ts";
-import { checkDigest, sha256Hex } from "./digest.ts";
+import { checkDigest, sha256OfJson } from "./digest.ts";
 import { readInitialStates } from "./initial-state.ts";
 import type { ServingEntry, Validation } from "./manifest.ts";
 import { ModelVersion } from "./model-version.ts";
@@ -123,20 +123,16 @@ export async function planModel(
       entry.validation ? [[Number(entry.version), entry.validation]] : [],
     ),
   );
-  const configIdentity = override ? JSON.stringify(toJson(ModelConfigSchema, override)) : listing.configText;
+  const configIdentity = override ? toJson(ModelConfigSchema, override) : listing.configText;
   const identities = new Map(
     load.map((version) => [
       version,
-      sha256Hex(
-        new TextEncoder().encode(
-          JSON.stringify([
-            configIdentity,
-            listing.versionStamps.get(version),
-            pins.get(version),
-            validation.get(version),
-          ]),
-        ),
-      ),
+      sha256OfJson([
+        configIdentity,
+        listing.versionStamps.get(version),
+        pins.get(version),
+        validation.get(version),
+      ]),
     ]),
   );
   const newest = load.at(-1);

@@ -6,16 +6,27 @@ import {
 } from "@aws-sdk/client-s3";
 import { FerryError } from "../../core/errors.ts";
 import type { ArtifactCache, CachedFile } from "../artifact-cache.ts";
-import { sha256Hex } from "../digest.ts";
-import { type FileDigest, MANIFEST_FILE, type PromotionManifest, parseManifest } from "../manifest.ts";
-import { manifestConflict, type PromotionStore, type StoredManifest } from "../promotion-store.ts";
+import { digestChunks, sha256Hex, sha256OfJson } from "../digest.ts";
+import {
+  type FileDigest,
+  formatManifest,
+  MANIFEST_FILE,
+  type PromotionManifest,
+  parseManifest,
+} from "../manifest.ts";
+import {
+  filesToPin,
+  manifestConflict,
+  type PromotionStore,
+  type StoredManifest,
+} from "../promotion-store.ts";
 import {
   isSafeModelName,
-  isVersionDirName,
   type LocalVersionDir,
   type ModelListing,
   type ModelSource,
   type PinnedFiles,
+  stampVersions,
   versionFiles,
 } from "../source.ts";
 import { connectS3, type S3Connection, s3Failure } from "./s3-client.ts";
@@ -98,22 +109,13 @@ export class S3Source implements ModelSource, PromotionStore {
     const config = objects.find((object) => object.path === "config.pbtxt");
     const configBytes = config && (await this.readSmall(config));
     const manifestObject = objects.find((object) => object.path === MANIFEST_FILE);
-    const versionStamps = new Map<number, string>();
-    for (const object of objects) {
-      const head = object.path.split("/")[0] ?? "";
-      if (!isVersionDirName(head) || object.path === `${head}/`) continue;
-      versionStamps.set(Number(head), "");
-    }
-    for (const version of versionStamps.keys()) {
-      const inside = objects.filter((object) => object.path.startsWith(`${version}/`));
-      versionStamps.set(version, stamp(inside));
-    }
+    const versionStamps = stampVersions(objects);
     const listing: ModelListing = {
       name: model,
       configText: configBytes && new TextDecoder().decode(configBytes),
       configSource: this.url(model, "config.pbtxt"),
       versions: [...versionStamps.keys()].sort((a, b) => a - b),
-      fingerprint: stamp(objects),
+      fingerprint: sha256OfJson(objects),
       versionStamps,
     };
     if (configBytes) listing.configDigest = { sha256: sha256Hex(configBytes), size: configBytes.byteLength };
@@ -197,7 +199,7 @@ export class S3Source implements ModelSource, PromotionStore {
         new PutObjectCommand({
           Bucket: this.connection.location.bucket,
           Key: this.key(model, MANIFEST_FILE),
-          Body: `${JSON.stringify(manifest, null, 2)}\n`,
+          Body: formatManifest(manifest),
           ContentType: "application/json",
           ...(expectedEtag === undefined ? { IfNoneMatch: "*" } : { IfMatch: expectedEtag }),
         }),
@@ -216,31 +218,11 @@ export class S3Source implements ModelSource, PromotionStore {
 
   /** Streams every file once through sha256 (nothing is kept). */
   async digestFiles(model: string, version: string): Promise<PinnedFiles> {
-    const objects = (await this.objects(model, "")).filter((object) => {
-      const head = object.path.split("/")[0] ?? "";
-      return (
-        object.path !== MANIFEST_FILE &&
-        !object.path.endsWith("/") &&
-        (head === version || !isVersionDirName(head) || !object.path.includes("/"))
-      );
-    });
-    if (!objects.some((object) => object.path.startsWith(`${version}/`))) {
-      throw new FerryError(
-        "NOT_FOUND",
-        "repository",
-        `model '${model}' has no version ${version} in ${this.location}`,
-      );
-    }
+    const objects = filesToPin(await this.objects(model, ""), model, version, this.location);
     const pinned: PinnedFiles = {};
     for (const object of objects) {
       const stream = await this.openObject(object);
-      const hash = new Bun.CryptoHasher("sha256");
-      let size = 0;
-      for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
-        hash.update(chunk);
-        size += chunk.byteLength;
-      }
-      pinned[object.path] = { sha256: hash.digest("hex"), size };
+      pinned[object.path] = await digestChunks(stream as unknown as AsyncIterable<Uint8Array>);
     }
     return pinned;
   }
@@ -340,12 +322,4 @@ export class S3Source implements ModelSource, PromotionStore {
   private url(model: string, path: string): string {
     return `s3://${this.connection.location.bucket}/${this.key(model, path)}`;
   }
-}
-
-function stamp(objects: S3Object[]): string {
-  return sha256Hex(
-    new TextEncoder().encode(
-      JSON.stringify(objects.map((object) => [object.path, object.etag, object.size])),
-    ),
-  );
 }
