@@ -1,19 +1,8 @@
-import { createServer } from "node:net";
 import type { Subprocess } from "bun";
 
-const children: Subprocess[] = [];
+export { freePort } from "../tests/support/ports.ts";
 
-/** A TCP port nobody listens on right now, on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
+const children: Subprocess[] = [];
 
 /** Starts a bun script and waits until `readyUrl` answers 200, or answers at all with `anyStatus` (at most 60 s). */
 export async function startProcess(args: string[], readyUrl: string, anyStatus = false): Promise<Subprocess> {

@@ -3,6 +3,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { addReshaper, addSimple, TestRepository } from "../support/model-repo.ts";
+import { until } from "../support/until.ts";
 
 const MAIN = join(import.meta.dir, "../../src/main.ts");
 const repo = addReshaper(addSimple(new TestRepository()));
@@ -45,15 +46,6 @@ async function waitForPort(
     }
   }
   throw new Error(`server did not start:\n${log}`);
-}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await Bun.sleep(50);
-  }
-  throw new Error("condition not met in time");
 }
 
 const serveArgs = (root: string, ...extra: string[]) => [
@@ -126,7 +118,15 @@ describe("ferry (the process)", () => {
   it("serves, then on SIGTERM unloads every session and exits 0 without crashing", async () => {
     const child = spawnFerry(serveArgs(repo.root));
     const { port, log } = await waitForPort(child);
-    await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/v2/health/ready`)).status === 200);
+    await until(
+      "the server is ready",
+      () =>
+        fetch(`http://127.0.0.1:${port}/v2/health/ready`).then(
+          (response) => response.status === 200,
+          () => false,
+        ),
+      20_000,
+    );
     const failing = await fetch(`http://127.0.0.1:${port}/v2/models/reshaper/infer`, {
       method: "POST",
       body: JSON.stringify({
@@ -147,7 +147,7 @@ describe("ferry (the process)", () => {
   it("stays live but not ready when a model fails to load, with the reason logged", async () => {
     const child = spawnFerry(serveArgs(broken.root));
     const { port, log } = await waitForPort(child);
-    await waitUntil(async () => log().includes("ready: "));
+    await until("the start-up log says ready", () => log().includes("ready: "), 20_000);
     expect((await fetch(`http://127.0.0.1:${port}/v2/health/live`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/v2/health/ready`)).status).toBe(400);
     expect((await fetch(`http://127.0.0.1:${port}/v2/models/simple/ready`)).status).toBe(200);
@@ -167,7 +167,7 @@ describe("ferry (the process)", () => {
   it("loads only --load-model models in explicit mode", async () => {
     const child = spawnFerry(serveArgs(repo.root, "--model-control-mode=explicit", "--load-model=simple"));
     const { port, log } = await waitForPort(child);
-    await waitUntil(async () => log().includes("ready: "));
+    await until("the start-up log says ready", () => log().includes("ready: "), 20_000);
     expect((await fetch(`http://127.0.0.1:${port}/v2/models/simple/ready`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/v2/models/reshaper/ready`)).status).toBe(404);
     child.kill("SIGTERM");

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Subprocess } from "bun";
+import { freePort } from "./ports.ts";
 
 // The servers under test find these through the AWS provider chain, as in production.
 process.env.AWS_ACCESS_KEY_ID = "S3RVER";
@@ -10,14 +11,6 @@ process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
 
 const S3RVER = join(import.meta.dir, "../../node_modules/s3rver/bin/s3rver.js");
 export const BUCKET = "models";
-
-/** A free TCP port on 127.0.0.1 (never 8000-8002). */
-export function freePort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
 
 /**
  * s3rver in a child node process on 127.0.0.1, with a temp data directory

@@ -8,7 +8,8 @@ import { DEFAULT_S3_SETTINGS } from "../../../src/repository/s3/s3-settings.ts";
 import { S3Source } from "../../../src/repository/s3/s3-source.ts";
 import { TestRepository } from "../../support/model-repo.ts";
 import { identityModel } from "../../support/onnx-builder.ts";
-import { freePort, S3Proxy, S3rver } from "../../support/s3rver.ts";
+import { freePort } from "../../support/ports.ts";
+import { S3Proxy, S3rver } from "../../support/s3rver.ts";
 import { metricValue, startTestServer, type TestServer } from "../../support/test-server.ts";
 import { until } from "../../support/until.ts";
 

@@ -9,7 +9,8 @@ import { DEFAULT_S3_SETTINGS, type S3Settings } from "../../../src/repository/s3
 import { S3Source } from "../../../src/repository/s3/s3-source.ts";
 import { TestRepository } from "../../support/model-repo.ts";
 import { identityModel } from "../../support/onnx-builder.ts";
-import { freePort, S3Proxy, S3rver } from "../../support/s3rver.ts";
+import { freePort } from "../../support/ports.ts";
+import { S3Proxy, S3rver } from "../../support/s3rver.ts";
 
 const s3 = new S3rver();
 let proxy: S3Proxy;
