@@ -95,7 +95,7 @@ function checkBatchDim(model: ModelInterface, input: Tensor): number {
 function checkRequestedOutputs(model: ModelInterface, request: InferRequest): void {
   const seen = new Set<string>();
   for (const output of request.outputs ?? []) {
-    if (!model.outputs.some((spec) => spec.name === output.name)) {
+    if (!model.outputs.some((candidate) => candidate.name === output.name)) {
       const known = model.outputs.map((spec) => spec.name).join(", ");
       throw invalidArgument(
         "backend",
@@ -103,6 +103,13 @@ function checkRequestedOutputs(model: ModelInterface, request: InferRequest): vo
       );
     }
     if (seen.has(output.name)) throw invalidArgument("backend", `output '${output.name}' is requested twice`);
+    const spec = model.outputs.find((candidate) => candidate.name === output.name);
+    if (output.classification && spec?.datatype === "BYTES") {
+      throw invalidArgument(
+        "backend",
+        `model '${model.name}' output '${output.name}' is BYTES: classification needs a numeric output`,
+      );
+    }
     seen.add(output.name);
   }
 }

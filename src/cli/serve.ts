@@ -14,7 +14,6 @@ import { EXTENSIONS } from "../protocol/extensions.ts";
 import { startGrpcServer } from "../protocol/grpc/grpc-server.ts";
 import { createHttpApp } from "../protocol/http/app.ts";
 import { withCors } from "../protocol/http/cors.ts";
-import { withRestrictions } from "../protocol/http/restricted.ts";
 import { parseRestrictions } from "../protocol/restrictions.ts";
 import { InferenceService } from "../protocol/service.ts";
 import { ArtifactCache } from "../repository/artifact-cache.ts";
@@ -170,12 +169,14 @@ async function startListeners(service: InferenceService, metrics: ServerMetrics,
   const app = createHttpApp(service, {
     maxInputBytes: options.httpMaxInputSize,
     maxMessageBytes: options.grpcMaxMessageBytes,
+    restrictions: parseRestrictions(options.httpRestrictedApi, "--http-restricted-api"),
   });
   const http = options.allowHttp
     ? Bun.serve({
         port: options.httpPort,
         hostname: options.httpAddress,
-        fetch: httpHandler(app.fetch, options),
+        fetch:
+          options.corsAllowOrigins.length > 0 ? withCors(app.fetch, options.corsAllowOrigins) : app.fetch,
         // The handler enforces --http-max-input-size itself, with a JSON error.
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         idleTimeout: 255,
@@ -213,15 +214,6 @@ async function startListeners(service: InferenceService, metrics: ServerMetrics,
       await grpc?.stop();
     },
   };
-}
-
-/** The HTTP port's handler: REST, Connect and gRPC-web, behind restrictions and CORS. */
-function httpHandler(fetch: (request: Request) => Response | Promise<Response>, options: ServeOptions) {
-  const restricted = withRestrictions(
-    fetch,
-    parseRestrictions(options.httpRestrictedApi, "--http-restricted-api"),
-  );
-  return options.corsAllowOrigins.length > 0 ? withCors(restricted, options.corsAllowOrigins) : restricted;
 }
 
 function createSource(options: ServeOptions, log: Logger): ModelSource {

@@ -1,9 +1,13 @@
 import { FerryError } from "../core/errors.ts";
 
-/** One readiness check of one model version, as the verbose ready probe shows it. */
+/**
+ * One readiness check of one model version, as the verbose ready probe
+ * shows it. WARN is advisory (it never makes a version unready): a check
+ * that could only run on invented inputs and failed on them.
+ */
 export interface CheckResult {
   name: string;
-  status: "PASS" | "FAIL" | "SKIP";
+  status: "PASS" | "WARN" | "FAIL" | "SKIP";
   detail: string;
   durationMs: number;
 }
@@ -53,6 +57,10 @@ function checkFailure(error: unknown): string {
 function elapsed(started: number): number {
   return Math.round((performance.now() - started) * 1000) / 1000;
 }
+
+/** Why a failure on invented inputs is only a warning, and what to do about it. */
+export const INVENTED_INPUTS_HINT =
+  "on invented inputs (zeros, no model_warmup in the config), so it does not fail the version; add model_warmup with representative inputs to make this check binding";
 
 /** A version that failed its readiness checks at load; the checks stay visible in the verbose probe. */
 export class HealthCheckError extends FerryError {

@@ -12,6 +12,8 @@ export interface VersionReport {
 export interface ModelReport {
   name: string;
   ready: boolean;
+  /** Whether strict server readiness waits for this model (started with it, or loaded and not unloaded since). */
+  required: boolean;
   /** Versions the policy (or a manifest) says must serve. */
   expected: string[];
   versions: VersionReport[];
@@ -43,6 +45,7 @@ export function modelReports(manager: ModelManager): ModelReport[] {
     );
     return {
       name,
+      required: manager.isRequired(name),
       ready: relevant.length > 0 && relevant.every((version) => version.ready) && expectedServe,
       expected,
       versions,
@@ -52,12 +55,14 @@ export function modelReports(manager: ModelManager): ModelReport[] {
 
 /**
  * Model side of server readiness, as tritonserver's --strict-readiness:
- * strict = every model the manager knows is ready; not strict = only the
- * models that are live (have a serving version) must pass their checks.
+ * strict = every model the server is expected to serve is ready (an
+ * explicit unload, or a failed load of a model it was not serving, does
+ * not count against it); not strict = only the models that are live (have
+ * a serving version) must pass their checks.
  */
 export function modelsReady(manager: ModelManager, strict: boolean): boolean {
   const reports = modelReports(manager);
-  if (strict) return reports.every((report) => report.ready);
+  if (strict) return reports.every((report) => !report.required || report.ready);
   return reports.every((report) =>
     report.versions.every((version) => version.state !== "READY" || version.ready),
   );

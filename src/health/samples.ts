@@ -14,6 +14,8 @@ export interface WarmupSample {
   batchSize: number;
   count: number;
   inputs: Tensor[];
+  /** Zeros made up by ferry (no model_warmup): failures of the model's computation on them are advisory. */
+  invented: boolean;
 }
 
 /**
@@ -33,6 +35,7 @@ export async function warmupSamples(
         name: "synthetic zeros",
         batchSize: 1,
         count: 1,
+        invented: true,
         inputs: modelInputs(config).map((input) =>
           zeroTensor(input.name, input.datatype, rowShape(input.dims, batched, 1)),
         ),
@@ -69,6 +72,7 @@ export async function warmupSamples(
       batchSize,
       count: Math.max(1, warmup.count),
       inputs,
+      invented: false,
     });
   }
   return samples;

@@ -68,19 +68,3 @@ export function groupOfMethod(service: string, method: string): ApiGroup | undef
   if (method === "LogSettings") return "logging";
   return undefined;
 }
-
-/** The group of a v2 REST path. */
-export function groupOfPath(path: string): ApiGroup | undefined {
-  const rpc = /^\/(inference\.GRPCInferenceService|grpc\.health\.v1\.Health)\/([A-Za-z]+)$/.exec(path);
-  if (rpc) return groupOfMethod(rpc[1] as string, rpc[2] as string);
-  if (path.startsWith("/v2/health/") || path.endsWith("/ready")) return "health";
-  if (path.startsWith("/v2/repository")) return "model-repository";
-  if (path.endsWith("/infer")) return "inference";
-  if (path.endsWith("/config")) return "model-config";
-  if (path.endsWith("/stats")) return "statistics";
-  if (path.includes("sharedmemory")) return "shared-memory";
-  if (path.endsWith("/trace/setting")) return "trace";
-  if (path === "/v2/logging") return "logging";
-  if (path === "/v2" || path === "/v2/" || path.startsWith("/v2/models/")) return "metadata";
-  return undefined;
-}

@@ -36,6 +36,8 @@ export class ModelEntry {
   routes?: WeightedRoutes;
   /** The listing fingerprint of the last load that needs no retry (poll mode skips it while unchanged). */
   fingerprint?: string;
+  /** The failure last logged for this model: retries of an unchanged failure are not logged again. */
+  lastFailureLog?: string;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(readonly name: string) {}

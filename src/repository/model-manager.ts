@@ -39,6 +39,12 @@ export class ModelManager {
   private readonly models = new Map<string, ModelEntry>();
   /** Versions that left the table and are still draining. */
   private readonly draining = new Set<ModelVersion>();
+  /**
+   * Models the server is expected to serve, which strict readiness waits
+   * for: those it started with or follows in the repository, and those the
+   * load API loaded successfully, until an unload removes them.
+   */
+  private readonly required = new Set<string>();
 
   constructor(
     private readonly options: LoaderOptions,
@@ -70,6 +76,11 @@ export class ModelManager {
     return rows;
   }
 
+  /** Whether server readiness waits for this model (see `required`). */
+  isRequired(name: string): boolean {
+    return this.required.has(name);
+  }
+
   /** Models the manager has tried to load, in name order. */
   knownModels(): string[] {
     return [...this.models.keys()].sort();
@@ -82,7 +93,10 @@ export class ModelManager {
    */
   loadModel(name: string, override: LoadOverride = {}, mode: LoadMode = { force: true }): Promise<void> {
     const entry = this.entry(name);
-    return entry.serialize(() => this.load(entry, override, mode));
+    return entry.serialize(async () => {
+      await this.load(entry, override, mode);
+      this.required.add(name);
+    });
   }
 
   /**
@@ -94,6 +108,7 @@ export class ModelManager {
    */
   syncModel(name: string): Promise<boolean> {
     const entry = this.entry(name);
+    this.required.add(name);
     return entry.serialize(async () => {
       let listing: ModelListing;
       try {
@@ -115,6 +130,7 @@ export class ModelManager {
 
   /** Stops serving a model; resolves when its versions drained and unloaded. Unknown models are a no-op. */
   unloadModel(name: string): Promise<void> {
+    this.required.delete(name);
     const entry = this.models.get(name);
     if (!entry) return Promise.resolve();
     return entry.serialize(() => {
@@ -300,7 +316,7 @@ export class ModelManager {
           version,
           checks ? { state: "UNAVAILABLE", reason, checks } : { state: "UNAVAILABLE", reason },
         );
-      this.log(`model '${name}' version ${version} is UNAVAILABLE: ${reason}`);
+      this.logFailure(entry, `model '${name}' version ${version} is UNAVAILABLE: ${reason}`);
       this.options.onLoadFailed?.(name, String(version), reason);
       return failure;
     }
@@ -309,6 +325,7 @@ export class ModelManager {
   /** The plan serves: its routes take unversioned traffic, versions outside it drain and unload. */
   private async switchTo(entry: ModelEntry, plan: ModelPlan): Promise<void> {
     entry.expected = plan.versions;
+    entry.lastFailureLog = undefined;
     const routes = new WeightedRoutes(plan.routes);
     if (entry.routes?.describe() !== routes.describe() && entry.routes) {
       this.log(`model '${entry.name}' routes unversioned requests ${routes.describe()} (${plan.decidedBy})`);
@@ -349,11 +366,19 @@ export class ModelManager {
       this.options.onLoadFailed?.(entry.name, String(version), reason);
     }
     const kept = entry.servingNumbers();
-    this.log(
+    this.logFailure(
+      entry,
       kept.length > 0
         ? `model '${entry.name}' keeps serving version(s) ${kept.join(", ")}: ${reason}`
         : `model '${entry.name}' is UNAVAILABLE: ${reason}`,
     );
+  }
+
+  /** Logs a failure unless it is the one last logged for the model (a retry of the same state). */
+  private logFailure(entry: ModelEntry, line: string): void {
+    if (line === entry.lastFailureLog) return;
+    entry.lastFailureLog = line;
+    this.log(line);
   }
 
   private async unloadVersions(entry: ModelEntry, versions: number[]): Promise<void> {
@@ -379,5 +404,7 @@ export class ModelManager {
 
 /** Source trouble (S3 unreachable, timeouts) is retried by the next poll even if nothing changed. */
 function isTransient(error: FerryError): boolean {
-  return error.code === "UNAVAILABLE" || error.code === "DEADLINE_EXCEEDED";
+  // A version that loaded and failed its checks, or a backend that refused
+  // it, fails the same way until something in the repository changes.
+  return error.layer === "repository" && (error.code === "UNAVAILABLE" || error.code === "DEADLINE_EXCEEDED");
 }

@@ -25,6 +25,8 @@ export class RepositoryPoller {
   /** True once a pass left nothing to retry. */
   settled = false;
   private failures = 0;
+  /** The failure last logged: the same one again is not repeated on every retry. */
+  private lastFailure: string | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -84,6 +86,7 @@ export class RepositoryPoller {
     }
     if (this.failures > 0) this.options.log.info("model repository reachable again");
     this.failures = 0;
+    this.lastFailure = undefined;
     this.settled = true;
     return true;
   }
@@ -91,8 +94,7 @@ export class RepositoryPoller {
   private async unloadRemoved(names: string[]): Promise<void> {
     const present = new Set(names);
     for (const name of this.manager.knownModels()) {
-      if (present.has(name) || !this.manager.versionStatus(name).some((status) => status.state === "READY"))
-        continue;
+      if (present.has(name) || !this.manager.isRequired(name)) continue;
       this.options.log.info(`model '${name}' left the repository: unloading`);
       await this.manager.unloadModel(name);
     }
@@ -100,6 +102,8 @@ export class RepositoryPoller {
 
   private failed(why: string): void {
     this.failures++;
+    if (why === this.lastFailure) return;
+    this.lastFailure = why;
     this.options.log.error(
       `${why} (attempt ${this.failures}; retrying in ${(this.nextDelayMs() / 1000).toFixed(1)}s, serving what is loaded meanwhile)`,
     );

@@ -1,4 +1,5 @@
 import { expect, it } from "bun:test";
+import { ComputationError, FerryError } from "../../src/core/errors.ts";
 import type { VersionHealth } from "../../src/health/checks.ts";
 import { HealthMonitor } from "../../src/health/monitor.ts";
 import type { CheckedVersion } from "../../src/health/version-checks.ts";
@@ -8,7 +9,7 @@ import type { ModelManager } from "../../src/repository/model-manager.ts";
  * A served version whose answers turn bad on demand: the failure injection
  * the periodic checks exist for (a GPU that starts returning NaN).
  */
-function fakeVersion() {
+function fakeVersion(options: { invented?: boolean; fails?: () => Error | undefined } = {}) {
   let value = 1;
   const version: CheckedVersion & { name: string; version: string; health: VersionHealth } = {
     name: "m",
@@ -46,12 +47,18 @@ function fakeVersion() {
     placementNotes: [],
     sequenceId: undefined,
     latencyBoundMs: 1000,
-    syntheticInputs: undefined,
-    infer: async () => ({
-      model: "m",
-      version: "1",
-      outputs: [{ name: "Y", datatype: "FP32", shape: [1], data: new Float32Array([value]) }],
-    }),
+    syntheticInputs: options.invented
+      ? undefined
+      : [{ name: "X", datatype: "FP32", shape: [1], data: new Float32Array([1]) }],
+    infer: async () => {
+      const failure = options.fails?.();
+      if (failure) throw failure;
+      return {
+        model: "m",
+        version: "1",
+        outputs: [{ name: "Y", datatype: "FP32", shape: [1], data: new Float32Array([value]) }],
+      };
+    },
   };
   return { version, breakWith: (next: number) => (value = next) };
 }
@@ -85,4 +92,37 @@ it("takes a version out of ready when its periodic checks start failing, and bac
   await monitor.checkAll();
   expect(version.health.ready).toBe(true);
   expect(warnings.at(-1)).toBe("model 'm' version 1 passes its readiness checks again");
+});
+
+it("keeps a version ready when only checks on invented inputs fail, and shows them as WARN with a hint", async () => {
+  let failure: Error | undefined;
+  const { version, breakWith } = fakeVersion({ invented: true, fails: () => failure });
+  const warnings: string[] = [];
+  const manager = { servingVersions: () => [version] } as unknown as ModelManager;
+  const monitor = new HealthMonitor(manager, 0, (message) => warnings.push(message));
+
+  breakWith(Number.NaN);
+  await monitor.checkAll();
+  expect(version.health.ready).toBe(true);
+  const outputs = version.health.checks.find((check) => check.name === "outputs");
+  expect(outputs?.status).toBe("WARN");
+  expect(outputs?.detail).toStartWith("output 'Y' holds NaN at element 0 — on invented inputs");
+  expect(outputs?.detail).toContain("add model_warmup");
+
+  failure = new ComputationError("INTERNAL", "backend", "onnxruntime failed in m_0: stoll");
+  await monitor.checkAll();
+  expect(version.health.ready).toBe(true);
+  expect(version.health.checks.map((check) => [check.name, check.status])).toEqual([
+    ["backend", "PASS"],
+    ["synthetic_inference", "WARN"],
+    ["outputs", "SKIP"],
+  ]);
+
+  // An instance that cannot run at all is not about the data: that still fails.
+  failure = new FerryError("UNAVAILABLE", "backend", "instance m_0 is closed");
+  await monitor.checkAll();
+  expect(version.health.ready).toBe(false);
+  expect(warnings).toEqual([
+    "model 'm' version 1 is no longer ready: synthetic_inference: backend: instance m_0 is closed; outputs: no synthetic answer to check",
+  ]);
 });

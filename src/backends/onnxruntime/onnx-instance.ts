@@ -1,5 +1,5 @@
 import { splitAlongBatch } from "../../core/batch-split.ts";
-import { FerryError } from "../../core/errors.ts";
+import { ComputationError, FerryError } from "../../core/errors.ts";
 import { StageClock } from "../../core/stage-clock.ts";
 import type { Tensor } from "../../core/tensor.ts";
 import type { Batch, Device, ModelInstance } from "../backend.ts";
@@ -41,9 +41,12 @@ export class OnnxInstance implements ModelInstance {
     try {
       results = await this.session.run(feeds, batch.outputs);
     } catch (error) {
-      throw new FerryError("INTERNAL", "backend", `onnxruntime failed in ${this.name}: ${describe(error)}`, {
-        cause: error,
-      });
+      throw new ComputationError(
+        "INTERNAL",
+        "backend",
+        `onnxruntime failed in ${this.name}: ${describe(error)}`,
+        { cause: error },
+      );
     } finally {
       for (const feed of Object.values(feeds)) feed.dispose();
     }

@@ -1,13 +1,15 @@
 import { Elysia } from "elysia";
 import { configToJson } from "../../config/json.ts";
 import { FerryError } from "../../core/errors.ts";
+import type { ApiGroup, Restrictions } from "../restrictions.ts";
 import type { InferenceService } from "../service.ts";
 import { readBody } from "./body.ts";
 import { compressIfAccepted } from "./compression.ts";
-import { connectHandlers } from "./connect-routes.ts";
+import { connectRoutes } from "./connect-routes.ts";
 import { decodeInferRequest, HEADER_LENGTH } from "./infer-request.ts";
 import { encodeInferResponse, serverTiming } from "./infer-response.ts";
 import { addRepositoryRoutes } from "./repository-routes.ts";
+import { type RouteOptions, restrictionGate } from "./restricted.ts";
 import { errorResponse, jsonError } from "./status.ts";
 
 export interface HttpOptions {
@@ -15,25 +17,41 @@ export interface HttpOptions {
   maxInputBytes: number;
   /** --grpc-max-message-bytes, for the Connect and gRPC-web endpoints. */
   maxMessageBytes: number;
+  /** --http-restricted-api. */
+  restrictions: Restrictions;
 }
 
 const MODEL = "/v2/models/:model";
 const VERSIONED = "/v2/models/:model/versions/:version";
 
-/** Paths this server answers, for telling 405 (known path, wrong method) from 404. */
+/**
+ * Paths this server answers, for telling 405 (known path, wrong method) from
+ * 404 only: which handler runs, and under which restriction, is the router's
+ * decision alone.
+ */
 const KNOWN_PATHS = [
-  /^\/v2\/?$/,
+  /^\/v2$/,
   /^\/v2\/health\/(live|ready)$/,
   /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?(\/(ready|config|infer|stats))?$/,
   /^\/(inference\.GRPCInferenceService|grpc\.health\.v1\.Health)\/[A-Za-z]+$/,
   /^\/v2\/repository(\/[^/]+)?\/(index|models\/[^/]+\/(load|unload))$/,
 ];
 
-/** The v2 REST adapter: decodes HTTP into InferenceService calls and encodes their answers. */
+/**
+ * The v2 REST adapter: decodes HTTP into InferenceService calls and encodes
+ * their answers. Paths are matched exactly as sent: case-sensitive, no
+ * trailing or doubled slash, percent-encoding decoded only inside a model
+ * name or version; Bun has already resolved `.` and `..` segments in
+ * `request.url`. The path is read from the URL whatever the Host header.
+ */
 export function createHttpApp(service: InferenceService, options: HttpOptions) {
   const json = (body: unknown) => Response.json(body);
+  const api = (group: ApiGroup): RouteOptions => {
+    const gate = restrictionGate(group, options.restrictions);
+    return gate ? { parse: "none", beforeHandle: gate } : { parse: "none" };
+  };
 
-  const app = new Elysia()
+  const app = new Elysia({ strictPath: true, handler: { standardHostname: false } })
     .onError(({ code, error, request }) => {
       if (code === "NOT_FOUND") {
         const path = new URL(request.url).pathname;
@@ -44,45 +62,67 @@ export function createHttpApp(service: InferenceService, options: HttpOptions) {
       if (code === "PARSE") return jsonError(400, `malformed request body: ${(error as Error).message}`);
       return errorResponse(error);
     })
-    .get("/v2/health/live", () => probe(() => service.serverLive()))
-    .get("/v2/health/ready", ({ query }) =>
-      query.verbose === "true" || query.verbose === "1"
-        ? guard(() => {
-            const report = service.readinessReport();
-            return Response.json(report, { status: report.ready ? 200 : 400 });
-          })
-        : probe(() => service.serverReady()),
+    .get("/v2/health/live", () => probe(() => service.serverLive()), api("health"))
+    .get(
+      "/v2/health/ready",
+      ({ query }) =>
+        query.verbose === "true" || query.verbose === "1"
+          ? guard(() => {
+              const report = service.readinessReport();
+              return Response.json(report, { status: report.ready ? 200 : 400 });
+            })
+          : probe(() => service.serverReady()),
+      api("health"),
     )
-    .get("/v2", () => json(service.serverMetadata()))
-    .get(MODEL, ({ params }) => guard(() => json(service.modelMetadata(params.model))))
-    .get(VERSIONED, ({ params }) => guard(() => json(service.modelMetadata(params.model, params.version))))
-    .get(`${MODEL}/ready`, ({ params }) => probe(() => service.modelReady(params.model)))
-    .get(`${VERSIONED}/ready`, ({ params }) => probe(() => service.modelReady(params.model, params.version)))
-    .get("/v2/models/stats", () => guard(() => json(service.modelStatistics())))
-    .get(`${MODEL}/stats`, ({ params }) => guard(() => json(service.modelStatistics(params.model))))
-    .get(`${VERSIONED}/stats`, ({ params }) =>
-      guard(() => json(service.modelStatistics(params.model, params.version))),
+    .get("/v2", () => json(service.serverMetadata()), api("metadata"))
+    .get(MODEL, ({ params }) => guard(() => json(service.modelMetadata(params.model))), api("metadata"))
+    .get(
+      VERSIONED,
+      ({ params }) => guard(() => json(service.modelMetadata(params.model, params.version))),
+      api("metadata"),
     )
-    .get(`${MODEL}/config`, ({ params }) =>
-      guard(() => json(configToJson(service.modelConfig(params.model)))),
+    .get(`${MODEL}/ready`, ({ params }) => probe(() => service.modelReady(params.model)), api("health"))
+    .get(
+      `${VERSIONED}/ready`,
+      ({ params }) => probe(() => service.modelReady(params.model, params.version)),
+      api("health"),
     )
-    .get(`${VERSIONED}/config`, ({ params }) =>
-      guard(() => json(configToJson(service.modelConfig(params.model, params.version)))),
+    .get("/v2/models/stats", () => guard(() => json(service.modelStatistics())), api("statistics"))
+    .get(
+      `${MODEL}/stats`,
+      ({ params }) => guard(() => json(service.modelStatistics(params.model))),
+      api("statistics"),
     )
-    .post(`${MODEL}/infer`, ({ params, request }) => infer(service, options, request, params.model), {
-      parse: "none",
-    })
+    .get(
+      `${VERSIONED}/stats`,
+      ({ params }) => guard(() => json(service.modelStatistics(params.model, params.version))),
+      api("statistics"),
+    )
+    .get(
+      `${MODEL}/config`,
+      ({ params }) => guard(() => json(configToJson(service.modelConfig(params.model)))),
+      api("model-config"),
+    )
+    .get(
+      `${VERSIONED}/config`,
+      ({ params }) => guard(() => json(configToJson(service.modelConfig(params.model, params.version)))),
+      api("model-config"),
+    )
+    .post(
+      `${MODEL}/infer`,
+      ({ params, request }) => infer(service, options, request, params.model),
+      api("inference"),
+    )
     .post(
       `${VERSIONED}/infer`,
       ({ params, request }) => infer(service, options, request, params.model, params.version),
-      {
-        parse: "none",
-      },
+      api("inference"),
     );
-  for (const [path, handle] of connectHandlers(service, options.maxMessageBytes)) {
-    app.post(path, ({ request }) => handle(request), { parse: "none" });
+  for (const route of connectRoutes(service, options.maxMessageBytes)) {
+    if (!route.group) throw new Error(`no API group for ${route.path}`);
+    app.post(route.path, ({ request }) => route.handle(request), api(route.group));
   }
-  addRepositoryRoutes(app as unknown as Elysia, service, options.maxInputBytes);
+  addRepositoryRoutes(app as unknown as Elysia, service, options.maxInputBytes, api("model-repository"));
   return app;
 }
 

@@ -2,6 +2,7 @@ import type { Elysia } from "elysia";
 import { FerryError, invalidArgument } from "../../core/errors.ts";
 import type { InferenceService } from "../service.ts";
 import { readBody } from "./body.ts";
+import type { RouteOptions } from "./restricted.ts";
 import { errorResponse } from "./status.ts";
 
 const empty = () => new Response(null, { status: 200 });
@@ -11,7 +12,12 @@ const empty = () => new Response(null, { status: 200 });
  * /v2/repository/models/<m>/load and /unload (and tritonserver's forms
  * with a repository name, which load and unload refuse).
  */
-export function addRepositoryRoutes(app: Elysia, service: InferenceService, maxInputBytes: number): Elysia {
+export function addRepositoryRoutes(
+  app: Elysia,
+  service: InferenceService,
+  maxInputBytes: number,
+  route: RouteOptions,
+): Elysia {
   const handle =
     (body: (request: Request, params: Record<string, string>) => Promise<Response>) =>
     async ({ request, params }: { request: Request; params: Record<string, string> }) => {
@@ -57,14 +63,13 @@ export function addRepositoryRoutes(app: Elysia, service: InferenceService, maxI
     service.unloadModel(params.model as string);
     return empty();
   });
-  const none = { parse: "none" as const };
   return app
-    .post("/v2/repository/index", index, none)
-    .post("/v2/repository/:repository/index", index, none)
-    .post("/v2/repository/models/:model/load", load, none)
-    .post("/v2/repository/:repository/models/:model/load", load, none)
-    .post("/v2/repository/models/:model/unload", unload, none)
-    .post("/v2/repository/:repository/models/:model/unload", unload, none) as unknown as Elysia;
+    .post("/v2/repository/index", index, route)
+    .post("/v2/repository/:repository/index", index, route)
+    .post("/v2/repository/models/:model/load", load, route)
+    .post("/v2/repository/:repository/models/:model/load", load, route)
+    .post("/v2/repository/models/:model/unload", unload, route)
+    .post("/v2/repository/:repository/models/:model/unload", unload, route) as unknown as Elysia;
 }
 
 function refuseRepositoryName(repository: string | undefined): void {
