@@ -1,4 +1,4 @@
-import type { DataType } from "../core/datatype.ts";
+import type { ModelSignature } from "../config/signature.ts";
 import type { StageClock } from "../core/stage-clock.ts";
 import type { Tensor } from "../core/tensor.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
@@ -40,22 +40,6 @@ export interface ModelInstance {
   execute(batch: Batch): Promise<Tensor[][]>;
   /** Waits for a running execution, then frees the instance. Never throws. */
   close(): Promise<void>;
-}
-
-/** An input or output as the model file declares it: -1 for dynamic dims. */
-export interface IoSignature {
-  name: string;
-  /** Undefined when the model uses a type the v2 protocol cannot carry. */
-  datatype: DataType | undefined;
-  /** As declared by the framework; undefined = rank unknown. */
-  shape: number[] | undefined;
-  /** Framework's own type name, for error messages. */
-  frameworkType: string;
-}
-
-export interface ModelSignature {
-  inputs: IoSignature[];
-  outputs: IoSignature[];
 }
 
 export interface Backend {

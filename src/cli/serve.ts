@@ -116,8 +116,10 @@ export async function startServer(
       ? `ready: ${loaded.length} model(s) loaded from ${options.modelRepositories.join(", ")}`
       : `not ready: the model repository could not be listed yet; retrying`,
   );
-  const monitor = new HealthMonitor(manager, options.readinessCheckIntervalSecs * 1000, (message) =>
-    log.warn(message),
+  const monitor = new HealthMonitor(
+    () => manager.servingVersions(),
+    options.readinessCheckIntervalSecs * 1000,
+    (message) => log.warn(message),
   );
   monitor.start();
 

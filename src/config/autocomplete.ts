@@ -1,5 +1,4 @@
 import { clone, create } from "@bufbuild/protobuf";
-import type { ModelSignature } from "../backends/backend.ts";
 import { FerryError } from "../core/errors.ts";
 import {
   DataType as ConfigType,
@@ -11,6 +10,7 @@ import {
 } from "../gen/model_config_pb.ts";
 import { configDataType } from "./datatypes.ts";
 import { sequenceTensorNames } from "./sequence-names.ts";
+import type { ModelSignature } from "./signature.ts";
 
 export interface AutoCompleteOptions {
   /** `--backend-config=default-max-batch-size` (Triton default 4). */

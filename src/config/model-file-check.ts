@@ -1,8 +1,8 @@
-import type { IoSignature, ModelSignature } from "../backends/backend.ts";
 import { FerryError } from "../core/errors.ts";
 import type { ModelConfig, ModelInput, ModelOutput } from "../gen/model_config_pb.ts";
 import { configTypeName, wireDataType } from "./datatypes.ts";
 import { sequenceTensorNames } from "./sequence-names.ts";
+import type { IoSignature, ModelSignature } from "./signature.ts";
 
 /**
  * Checks a completed config against what the model file declares, so a

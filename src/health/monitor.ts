@@ -1,6 +1,12 @@
-import type { ModelManager } from "../repository/model-manager.ts";
-import { failures, verdict } from "./checks.ts";
-import { syntheticChecks } from "./version-checks.ts";
+import { failures, type VersionHealth, verdict } from "./checks.ts";
+import { type CheckedVersion, syntheticChecks } from "./version-checks.ts";
+
+/** A serving version as the monitor sees it: checkable, with its latest verdict to replace. */
+export interface MonitoredVersion extends CheckedVersion {
+  readonly name: string;
+  readonly version: string;
+  health: VersionHealth;
+}
 
 /**
  * Re-runs the synthetic readiness checks of every serving version on a
@@ -13,7 +19,8 @@ export class HealthMonitor {
   private running = false;
 
   constructor(
-    private readonly manager: ModelManager,
+    /** The versions serving now (the model table hands them over on each round). */
+    private readonly serving: () => MonitoredVersion[],
     private readonly intervalMs: number,
     private readonly warn: (message: string) => void,
   ) {}
@@ -34,7 +41,7 @@ export class HealthMonitor {
     if (this.running) return;
     this.running = true;
     try {
-      for (const version of this.manager.servingVersions()) {
+      for (const version of this.serving()) {
         const previous = version.health;
         const kept = previous.checks.filter(
           (check) => !["synthetic_inference", "outputs"].includes(check.name),

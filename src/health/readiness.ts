@@ -1,5 +1,20 @@
-import { type ModelManager, UNLOADED } from "../repository/model-manager.ts";
-import type { CheckResult } from "./checks.ts";
+import type { CheckResult, VersionHealth } from "./checks.ts";
+import { UNLOADED, type VersionStatus } from "./version-status.ts";
+
+/** What readiness reads of the model table; it is handed one and never reaches into the repository. */
+export interface ModelStates {
+  /** Models the table has tried to load, in name order. */
+  knownModels(): string[];
+  /** Whether strict server readiness waits for the model. */
+  isRequired(name: string): boolean;
+  versionStatus(name: string): VersionStatus[];
+  /** The verdict of a serving version. */
+  versionHealth(name: string, version: string): VersionHealth | undefined;
+  /** The checks a failed load ran, if it got that far. */
+  failedChecks(name: string, version: string): CheckResult[];
+  /** Versions the last plan that switched selected. */
+  expectedVersions(name: string): number[];
+}
 
 export interface VersionReport {
   version: string;
@@ -25,7 +40,7 @@ export interface ModelReport {
  * is expected to serve (the last plan that switched) is, and every other
  * READY version passes its checks too.
  */
-export function modelReports(manager: ModelManager): ModelReport[] {
+export function modelReports(manager: ModelStates): ModelReport[] {
   return manager.knownModels().map((name) => {
     const versions = manager.versionStatus(name).map((status) => {
       const health = manager.versionHealth(name, status.version);
@@ -60,7 +75,7 @@ export function modelReports(manager: ModelManager): ModelReport[] {
  * not count against it); not strict = only the models that are live (have
  * a serving version) must pass their checks.
  */
-export function modelsReady(manager: ModelManager, strict: boolean): boolean {
+export function modelsReady(manager: ModelStates, strict: boolean): boolean {
   const reports = modelReports(manager);
   if (strict) return reports.every((report) => !report.required || report.ready);
   return reports.every((report) =>
@@ -70,7 +85,7 @@ export function modelsReady(manager: ModelManager, strict: boolean): boolean {
 
 /** Versions that keep the server from being ready, with why (for the start-up log). */
 export function notReadyModels(
-  manager: ModelManager,
+  manager: ModelStates,
 ): { model: string; version: string; state: string; reason: string }[] {
   return modelReports(manager).flatMap((report) =>
     report.versions

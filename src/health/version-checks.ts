@@ -1,4 +1,4 @@
-import type { ModelInterface } from "../backends/request-check.ts";
+import type { ModelInterface } from "../config/model-interface.ts";
 import { ComputationError } from "../core/errors.ts";
 import type { InferRequest, InferResponse } from "../core/request.ts";
 import { StageClock } from "../core/stage-clock.ts";

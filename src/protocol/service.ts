@@ -8,8 +8,8 @@ import { type ModelReport, modelReports } from "../health/readiness.ts";
 import type { ServerState } from "../health/server-state.ts";
 import { writeFileOverrides } from "../repository/file-overrides.ts";
 import type { IndexEntry, LoadOverride, ModelManager } from "../repository/model-manager.ts";
-import type { ModelVersion } from "../repository/model-version.ts";
 import { isSafeModelName } from "../repository/source.ts";
+import type { ModelVersion } from "../serving/model-version.ts";
 
 export interface TensorMetadata {
   name: string;
@@ -206,7 +206,7 @@ export class InferenceService {
   async infer(request: InferRequest): Promise<InferResponse> {
     this.state.assertAcceptingInference();
     this.requireName(request.model, "ModelInfer");
-    return this.manager.resolve(request.model, request.version).infer(request);
+    return this.manager.infer(request);
   }
 
   private requireName(model: string, call: string): void {

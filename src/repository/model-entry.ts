@@ -1,18 +1,8 @@
 import { FerryError } from "../core/errors.ts";
 import type { CheckResult } from "../health/checks.ts";
-import type { ModelVersion } from "./model-version.ts";
+import type { VersionState, VersionStatus } from "../health/version-status.ts";
+import type { ModelVersion } from "../serving/model-version.ts";
 import type { WeightedRoutes } from "./routing.ts";
-
-export type VersionState = "LOADING" | "READY" | "UNAVAILABLE" | "UNLOADING";
-
-export interface VersionStatus {
-  version: string;
-  state: VersionState;
-  reason: string;
-}
-
-/** The reason of a version unloaded on purpose. */
-export const UNLOADED = "unloaded";
 
 export interface VersionSlot {
   state: VersionState;

@@ -1,13 +1,14 @@
 import { FerryError } from "../core/errors.ts";
+import type { InferRequest, InferResponse } from "../core/request.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
 import { type CheckResult, HealthCheckError, type VersionHealth } from "../health/checks.ts";
-import { ModelEntry, UNLOADED, type VersionState, type VersionStatus } from "./model-entry.ts";
-import type { ModelVersion } from "./model-version.ts";
+import { UNLOADED, type VersionState, type VersionStatus } from "../health/version-status.ts";
+import type { ModelVersion } from "../serving/model-version.ts";
+import type { Router } from "../serving/router.ts";
+import { ModelEntry } from "./model-entry.ts";
 import { WeightedRoutes } from "./routing.ts";
 import type { ModelListing, ModelSource } from "./source.ts";
 import { type LoaderOptions, loadVersion, type ModelPlan, planModel } from "./version-loader.ts";
-
-export { UNLOADED, type VersionState, type VersionStatus } from "./model-entry.ts";
 
 export interface LoadOverride {
   config?: ModelConfig;
@@ -35,7 +36,7 @@ type Log = (message: string) => void;
  * builds a version completely before one assignment makes it serve; a
  * version that fails leaves what served before untouched.
  */
-export class ModelManager {
+export class ModelManager implements Router {
   private readonly models = new Map<string, ModelEntry>();
   /** Versions that left the table and are still draining. */
   private readonly draining = new Set<ModelVersion>();
@@ -156,6 +157,11 @@ export class ModelManager {
     if (!entry)
       throw new FerryError("NOT_FOUND", "repository", `Request for unknown model: '${name}' is not found`);
     return entry.resolve(version);
+  }
+
+  /** Runs a request on the version it resolves to (the Router the pipelines are handed). */
+  infer(request: InferRequest): Promise<InferResponse> {
+    return this.resolve(request.model, request.version).infer(request);
   }
 
   /**

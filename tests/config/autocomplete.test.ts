@@ -1,7 +1,7 @@
 import { describe, expect, it } from "bun:test";
-import type { ModelSignature } from "../../src/backends/backend.ts";
 import { autoComplete } from "../../src/config/autocomplete.ts";
 import { readConfigText } from "../../src/config/read-config.ts";
+import type { ModelSignature } from "../../src/config/signature.ts";
 import { DataType } from "../../src/gen/model_config_pb.ts";
 
 const batchable: ModelSignature = {

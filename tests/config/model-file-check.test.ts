@@ -1,7 +1,7 @@
 import { describe, expect, it } from "bun:test";
-import type { ModelSignature } from "../../src/backends/backend.ts";
 import { checkAgainstModelFile } from "../../src/config/model-file-check.ts";
 import { readConfigText } from "../../src/config/read-config.ts";
+import type { ModelSignature } from "../../src/config/signature.ts";
 
 const signature: ModelSignature = {
   inputs: [{ name: "x", datatype: "FP32", shape: [-1, 4], frameworkType: "float32" }],

@@ -3,7 +3,6 @@ import { ComputationError, FerryError } from "../../src/core/errors.ts";
 import type { VersionHealth } from "../../src/health/checks.ts";
 import { HealthMonitor } from "../../src/health/monitor.ts";
 import type { CheckedVersion } from "../../src/health/version-checks.ts";
-import type { ModelManager } from "../../src/repository/model-manager.ts";
 
 /**
  * A served version whose answers turn bad on demand: the failure injection
@@ -66,8 +65,11 @@ function fakeVersion(options: { invented?: boolean; fails?: () => Error | undefi
 it("takes a version out of ready when its periodic checks start failing, and back when they pass", async () => {
   const { version, breakWith } = fakeVersion();
   const warnings: string[] = [];
-  const manager = { servingVersions: () => [version] } as unknown as ModelManager;
-  const monitor = new HealthMonitor(manager, 0, (message) => warnings.push(message));
+  const monitor = new HealthMonitor(
+    () => [version],
+    0,
+    (message) => warnings.push(message),
+  );
 
   await monitor.checkAll();
   expect(version.health.ready).toBe(true);
@@ -98,8 +100,11 @@ it("keeps a version ready when only checks on invented inputs fail, and shows th
   let failure: Error | undefined;
   const { version, breakWith } = fakeVersion({ invented: true, fails: () => failure });
   const warnings: string[] = [];
-  const manager = { servingVersions: () => [version] } as unknown as ModelManager;
-  const monitor = new HealthMonitor(manager, 0, (message) => warnings.push(message));
+  const monitor = new HealthMonitor(
+    () => [version],
+    0,
+    (message) => warnings.push(message),
+  );
 
   breakWith(Number.NaN);
   await monitor.checkAll();

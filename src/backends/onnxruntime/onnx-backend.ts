@@ -1,5 +1,6 @@
+import type { IoSignature, ModelSignature } from "../../config/signature.ts";
 import { FerryError } from "../../core/errors.ts";
-import type { Backend, IoSignature, LoadSpec, ModelInstance, ModelSignature } from "../backend.ts";
+import type { Backend, LoadSpec, ModelInstance } from "../backend.ts";
 import { OnnxInstance } from "./onnx-instance.ts";
 import { ort } from "./ort-runtime.ts";
 import { dataTypeOfOrt } from "./ort-tensors.ts";

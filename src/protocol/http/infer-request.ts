@@ -1,4 +1,4 @@
-import type { ModelInterface } from "../../backends/request-check.ts";
+import type { ModelInterface } from "../../config/model-interface.ts";
 import { type DataType, elementByteSize, isDataType } from "../../core/datatype.ts";
 import { invalidArgument } from "../../core/errors.ts";
 import type { InferRequest, RequestedOutput, Scalar } from "../../core/request.ts";

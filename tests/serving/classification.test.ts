@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { classify } from "../../src/core/classification.ts";
+import { classify } from "../../src/serving/classification.ts";
 
 const text = (data: unknown) => (data as Uint8Array[]).map((element) => new TextDecoder().decode(element));
 

@@ -1,5 +1,5 @@
-import { bfloat16ToNumber, halfToNumber } from "./float16.ts";
-import { elementCount, type Tensor } from "./tensor.ts";
+import { bfloat16ToNumber, halfToNumber } from "../core/float16.ts";
+import { elementCount, type Tensor } from "../core/tensor.ts";
 
 const encoder = new TextEncoder();
 

@@ -1,15 +1,7 @@
-import type { TensorSpec } from "../config/tensor-spec.ts";
+import type { ModelInterface } from "../config/model-interface.ts";
 import { FerryError, invalidArgument } from "../core/errors.ts";
 import type { InferRequest } from "../core/request.ts";
 import { elementCount, formatShape, type Tensor } from "../core/tensor.ts";
-
-/** The parts of a loaded model a request is checked against. */
-export interface ModelInterface {
-  name: string;
-  maxBatchSize: number;
-  inputs: TensorSpec[];
-  outputs: TensorSpec[];
-}
 
 /**
  * Checks a request against the model's config before it is queued, so a bad

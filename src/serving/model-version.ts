@@ -1,6 +1,5 @@
 import type { Device, ModelInstance } from "../backends/backend.ts";
-import { checkRequest, type ModelInterface, reshaped } from "../backends/request-check.ts";
-import { classify } from "../core/classification.ts";
+import type { ModelInterface } from "../config/model-interface.ts";
 import { FerryError } from "../core/errors.ts";
 import type { FailureReason, InferenceObserver } from "../core/observer.ts";
 import type { InferRequest, InferResponse } from "../core/request.ts";
@@ -10,6 +9,8 @@ import type { VersionHealth } from "../health/checks.ts";
 import type { CheckedVersion } from "../health/version-checks.ts";
 import type { VersionStatistics } from "../metrics/statistics.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
+import { classify } from "./classification.ts";
+import { checkRequest, reshaped } from "./request-check.ts";
 
 export interface ModelVersionParts {
   config: ModelConfig;

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "bun:test";
-import { checkRequest, type ModelInterface } from "../../src/backends/request-check.ts";
+import type { ModelInterface } from "../../src/config/model-interface.ts";
 import type { InferRequest } from "../../src/core/request.ts";
 import { StageClock } from "../../src/core/stage-clock.ts";
 import type { Tensor } from "../../src/core/tensor.ts";
+import { checkRequest } from "../../src/serving/request-check.ts";
 
 const spec = (name: string, dims: number[], extra: Partial<ModelInterface["inputs"][number]> = {}) => ({
   name,
