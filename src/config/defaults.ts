@@ -32,13 +32,7 @@ export function fillDefaults(
   config.backend ||= backend.name;
   config.platform ||= backend.platform;
   config.defaultModelFilename ||= backend.defaultModelFilename;
-
-  config.versionPolicy ??= create(ModelVersionPolicySchema);
-  if (config.versionPolicy.policyChoice.case === undefined) {
-    config.versionPolicy.policyChoice = { case: "latest", value: create(ModelVersionPolicy_LatestSchema) };
-  }
-  const latest = config.versionPolicy.policyChoice;
-  if (latest.case === "latest" && latest.value.numVersions === 0) latest.value.numVersions = 1;
+  fillVersionPolicy(config);
 
   if (config.instanceGroup.length === 0) config.instanceGroup.push(create(ModelInstanceGroupSchema));
   config.instanceGroup.forEach((group, index) => {
@@ -51,4 +45,21 @@ export function fillDefaults(
   config.optimization ??= create(ModelOptimizationPolicySchema);
   config.optimization.inputPinnedMemory ??= create(PinnedMemorySchema, { enable: true });
   config.optimization.outputPinnedMemory ??= create(PinnedMemorySchema, { enable: true });
+}
+
+/** An ensemble's defaults: it has no backend, model file or instances of its own. */
+export function fillEnsembleDefaults(config: ModelConfig, modelName: string): void {
+  config.name ||= modelName;
+  config.platform ||= "ensemble";
+  fillVersionPolicy(config);
+}
+
+/** No version_policy means `latest { num_versions: 1 }`, as Triton completes it. */
+function fillVersionPolicy(config: ModelConfig): void {
+  config.versionPolicy ??= create(ModelVersionPolicySchema);
+  if (config.versionPolicy.policyChoice.case === undefined) {
+    config.versionPolicy.policyChoice = { case: "latest", value: create(ModelVersionPolicy_LatestSchema) };
+  }
+  const latest = config.versionPolicy.policyChoice;
+  if (latest.case === "latest" && latest.value.numVersions === 0) latest.value.numVersions = 1;
 }

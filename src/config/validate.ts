@@ -7,6 +7,7 @@ import {
   type ModelOutput,
 } from "../gen/model_config_pb.ts";
 import { configTypeName, wireDataType } from "./datatypes.ts";
+import { checkEnsemble, isEnsemble } from "./validate-ensemble.ts";
 import { checkSequenceBatching } from "./validate-sequence.ts";
 
 /**
@@ -24,13 +25,12 @@ export function validateConfig(config: ModelConfig, modelName: string, source: s
   checkTensors("output", config.output, report);
   if (config.output.length === 0) report("output", "a model needs at least one output");
   checkVersionPolicy(config, report);
-  checkInstanceGroups(config, report);
+  if (isEnsemble(config)) checkEnsemble(config, report);
+  else checkInstanceGroups(config, report);
   const scheduling = config.schedulingChoice;
   if (scheduling.case === "dynamicBatching")
     checkDynamicBatching(scheduling.value, config.maxBatchSize, report);
   if (scheduling.case === "sequenceBatching") checkSequenceBatching(config, scheduling.value, report);
-  if (scheduling.case === "ensembleScheduling")
-    report("ensemble_scheduling", "ensembles are not supported yet");
 
   if (problems.length > 0) {
     throw new FerryError("INVALID_ARGUMENT", "config", `${source}: ${problems.join("; ")}`);

@@ -14,6 +14,8 @@ export interface ModelStates {
   failedChecks(name: string, version: string): CheckResult[];
   /** Versions the last plan that switched selected. */
   expectedVersions(name: string): number[];
+  /** The models an ensemble composes; empty for other models. */
+  composingModels(name: string): string[];
 }
 
 export interface VersionReport {
@@ -31,6 +33,8 @@ export interface ModelReport {
   required: boolean;
   /** Versions the policy (or a manifest) says must serve. */
   expected: string[];
+  /** An ensemble's composing models (it is ready only while they are); absent for other models. */
+  composing_models?: string[];
   versions: VersionReport[];
 }
 
@@ -58,8 +62,10 @@ export function modelReports(manager: ModelStates): ModelReport[] {
     const expectedServe = expected.every((version) =>
       versions.some((entry) => entry.version === version && entry.ready),
     );
+    const composing = manager.composingModels(name);
     return {
       name,
+      ...(composing.length > 0 ? { composing_models: composing } : {}),
       required: manager.isRequired(name),
       ready: relevant.length > 0 && relevant.every((version) => version.ready) && expectedServe,
       expected,

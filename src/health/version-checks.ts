@@ -36,8 +36,11 @@ export async function readinessChecks(
   const checks: CheckResult[] = [
     await timedCheck("backend", async () => ({
       status: "PASS",
+      // An ensemble has no instances: its notes say what it runs on.
       detail: [
-        `${version.devices.length} instance(s) on ${[...new Set(version.devices)].join(", ")}`,
+        ...(version.devices.length > 0
+          ? [`${version.devices.length} instance(s) on ${[...new Set(version.devices)].join(", ")}`]
+          : []),
         ...version.placementNotes,
       ].join("; "),
     })),

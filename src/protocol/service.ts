@@ -106,7 +106,7 @@ export class InferenceService {
   modelReady(model: string, version?: string): boolean {
     this.state.assertNotExiting();
     this.requireName(model, "ModelReady");
-    return this.manager.resolve(model, version).health.ready;
+    return this.manager.isReady(model, version);
   }
 
   /** The verbose ready probe: server phase and per-model, per-version, per-check readiness. */

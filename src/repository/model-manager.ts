@@ -5,10 +5,12 @@ import { type CheckResult, HealthCheckError, type VersionHealth } from "../healt
 import { UNLOADED, type VersionState, type VersionStatus } from "../health/version-status.ts";
 import type { ModelVersion } from "../serving/model-version.ts";
 import type { Router } from "../serving/router.ts";
+import { EnsembleDependencies } from "./ensemble-dependencies.ts";
 import { ModelEntry } from "./model-entry.ts";
+import { type LoaderOptions, type ModelPlan, planModel } from "./model-plan.ts";
 import { WeightedRoutes } from "./routing.ts";
 import type { ModelListing, ModelSource } from "./source.ts";
-import { type LoaderOptions, loadVersion, type ModelPlan, planModel } from "./version-loader.ts";
+import { loadVersion } from "./version-loader.ts";
 
 export interface LoadOverride {
   config?: ModelConfig;
@@ -47,10 +49,21 @@ export class ModelManager implements Router {
    */
   private readonly required = new Set<string>();
 
+  private readonly options: LoaderOptions;
+  private readonly ensembles: EnsembleDependencies;
+
   constructor(
-    private readonly options: LoaderOptions,
+    options: LoaderOptions,
     private readonly log: Log = console.log,
-  ) {}
+  ) {
+    this.options = { ...options, router: this };
+    this.ensembles = new EnsembleDependencies(
+      this,
+      (model) => (this.models.get(model)?.servingNumbers().length ?? 0) > 0,
+      // Like the load API: a composing model counts for readiness once it loaded.
+      (model) => this.loadModel(model, {}, { force: false }),
+    );
+  }
 
   /** Every model the repository holds, whether loaded or not. */
   repositoryModels(): Promise<string[]> {
@@ -160,7 +173,8 @@ export class ModelManager implements Router {
   }
 
   /** Runs a request on the version it resolves to (the Router the pipelines are handed). */
-  infer(request: InferRequest): Promise<InferResponse> {
+  async infer(request: InferRequest): Promise<InferResponse> {
+    // async: an unknown model rejects like any other failure (callers chain on the promise).
     return this.resolve(request.model, request.version).infer(request);
   }
 
@@ -183,7 +197,19 @@ export class ModelManager implements Router {
 
   /** The readiness verdict of a serving version. */
   versionHealth(name: string, version: string): VersionHealth | undefined {
-    return this.models.get(name)?.versions.get(Number(version))?.serving?.health;
+    const serving = this.models.get(name)?.versions.get(Number(version))?.serving;
+    return serving && this.ensembles.health(serving);
+  }
+
+  /** Whether the version a request would reach serves and passes its checks (the model ready probe). */
+  isReady(name: string, version?: string): boolean {
+    return this.ensembles.health(this.resolve(name, version)).ready;
+  }
+
+  /** The models an ensemble composes (empty for other models), for the readiness view. */
+  composingModels(name: string): string[] {
+    const serving = this.servingVersions(name);
+    return [...new Set(serving.flatMap((version) => version.composing.map((step) => step.model)))];
   }
 
   /** The checks a failed load ran, if it got that far. */
@@ -198,7 +224,13 @@ export class ModelManager implements Router {
 
   /** State of every version the manager knows for a model (empty for a model never loaded). */
   versionStatus(name: string): VersionStatus[] {
-    return this.models.get(name)?.statuses() ?? [];
+    const entry = this.models.get(name);
+    if (!entry) return [];
+    return entry.statuses().map((status) => {
+      const serving = entry.versions.get(Number(status.version))?.serving;
+      const problem = serving && this.ensembles.problem(serving);
+      return problem ? { ...status, state: "UNAVAILABLE", reason: problem } : status;
+    });
   }
 
   private entry(name: string): ModelEntry {
@@ -231,6 +263,7 @@ export class ModelManager implements Router {
     try {
       listing ??= await options.source.describe(name);
       plan = await planModel(listing, options, override.config);
+      await this.ensembles.loadComposing(name, plan.config);
     } catch (error) {
       const failure = FerryError.from(error, "repository");
       entry.fingerprint = isTransient(failure) ? undefined : listing?.fingerprint;

@@ -27,6 +27,13 @@ export interface ModelVersionParts {
   latencyBoundMs: number;
   sequenceId: bigint | string | undefined;
   syntheticInputs: Tensor[] | undefined;
+  /** An ensemble's composing models (a version, or undefined for the routes' pick); absent for other models. */
+  composing?: ComposingModel[];
+}
+
+export interface ComposingModel {
+  model: string;
+  version: string | undefined;
 }
 
 /**
@@ -44,6 +51,7 @@ export class ModelVersion implements CheckedVersion {
   readonly latencyBoundMs: number;
   readonly sequenceId: bigint | string | undefined;
   readonly syntheticInputs: Tensor[] | undefined;
+  readonly composing: readonly ComposingModel[];
   /** The latest readiness verdict: from load, then from the periodic checks. */
   health: VersionHealth = { ready: false, checks: [], checkedAt: "" };
 
@@ -57,6 +65,7 @@ export class ModelVersion implements CheckedVersion {
     this.latencyBoundMs = parts.latencyBoundMs;
     this.sequenceId = parts.sequenceId;
     this.syntheticInputs = parts.syntheticInputs;
+    this.composing = parts.composing ?? [];
   }
 
   async infer(request: InferRequest): Promise<InferResponse> {
