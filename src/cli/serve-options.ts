@@ -39,6 +39,8 @@ export interface ServeOptions {
   modelCacheDir: string;
   httpRestrictedApi: string[];
   grpcRestrictedProtocol: string[];
+  /** --allow-code-overrides: the load API may write model code (.ts, .js …); see codeOverridesAllowed. */
+  allowCodeOverrides: boolean;
   readinessCheckIntervalSecs: number;
   drainGraceSecs: number;
   s3: S3Settings;
@@ -90,6 +92,11 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   { name: "strict-readiness", kind: "boolean", help: "ready only when every model is ready (default true)" },
   { name: "exit-on-error", kind: "boolean", help: "exit if a model fails to load at start (default false)" },
+  {
+    name: "allow-code-overrides",
+    kind: "boolean",
+    help: "let the load API write model code files (default false; never while restricted APIs leave model-repository open)",
+  },
   {
     name: "exit-timeout-secs",
     kind: "integer",
@@ -187,6 +194,7 @@ export function serveOptions(argv: readonly string[]): ServeOptions | "help" {
     ),
     httpRestrictedApi: get("http-restricted-api", []),
     grpcRestrictedProtocol: get("grpc-restricted-protocol", []),
+    allowCodeOverrides: get("allow-code-overrides", false),
     readinessCheckIntervalSecs: atLeast(values, "readiness-check-interval-secs", 30, 0),
     drainGraceSecs: atLeast(values, "drain-grace-secs", 5, 0),
     s3: s3Settings(values),

@@ -4,6 +4,7 @@ import type { DeviceInventory } from "../backends/devices.ts";
 import { OnnxBackend } from "../backends/onnxruntime/onnx-backend.ts";
 import { describeDevices, detectDevices } from "../backends/onnxruntime/providers.ts";
 import { BackendRegistry } from "../backends/registry.ts";
+import { TypeScriptBackend } from "../backends/typescript/typescript-backend.ts";
 import { FerryError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import { HealthMonitor } from "../health/monitor.ts";
@@ -14,7 +15,7 @@ import { EXTENSIONS } from "../protocol/extensions.ts";
 import { startGrpcServer } from "../protocol/grpc/grpc-server.ts";
 import { createHttpApp } from "../protocol/http/app.ts";
 import { withCors } from "../protocol/http/cors.ts";
-import { parseRestrictions } from "../protocol/restrictions.ts";
+import { codeOverridesAllowed, parseRestrictions } from "../protocol/restrictions.ts";
 import { InferenceService } from "../protocol/service.ts";
 import { ArtifactCache } from "../repository/artifact-cache.ts";
 import { CombinedSource } from "../repository/combined-source.ts";
@@ -69,6 +70,7 @@ export async function startServer(
       source,
       backends: new BackendRegistry([
         new OnnxBackend((message) => log.warn(message), options.logVerbose > 0),
+        new TypeScriptBackend((message) => log.warn(message)),
       ]),
       autoComplete: options.autoCompleteConfig,
       defaultMaxBatchSize: options.defaultMaxBatchSize,
@@ -96,6 +98,13 @@ export async function startServer(
     strictReadiness: options.strictReadiness,
     controlMode: options.controlMode,
     overridesDir: join(options.modelCacheDir, "overrides"),
+    allowCodeOverrides: codeOverridesAllowed(
+      options.allowCodeOverrides,
+      ...(options.allowHttp ? [parseRestrictions(options.httpRestrictedApi, "--http-restricted-api")] : []),
+      ...(options.allowGrpc
+        ? [parseRestrictions(options.grpcRestrictedProtocol, "--grpc-restricted-protocol")]
+        : []),
+    ),
   });
   const listeners = await startListeners(service, metrics, options);
   const at = (address: string, port: number | undefined) =>

@@ -36,6 +36,11 @@ export interface InferRequest {
   timing: StageClock;
   /** ferry's own readiness probe: served like any request, left out of statistics and metrics. */
   internal?: boolean;
+  /**
+   * Decoupled models: receives each response as the model sends it, the last
+   * one flagged final; the request's own answer then carries no outputs.
+   */
+  onResponse?: (response: InferResponse, final: boolean) => void;
 }
 
 export interface InferResponse {

@@ -76,6 +76,7 @@ async function runSample(
   };
   try {
     const [produced = []] = await instance.execute(batch);
+    if (produced instanceof FerryError) throw produced;
     return produced;
   } catch (error) {
     if (sample.invented && error instanceof ComputationError) return error;

@@ -68,3 +68,16 @@ export function groupOfMethod(service: string, method: string): ApiGroup | undef
   if (method === "LogSettings") return "logging";
   return undefined;
 }
+
+/**
+ * Whether the load API may write model code: only when the operator asked
+ * (--allow-code-overrides) and no protocol with restricted APIs leaves the
+ * model-repository group open — code from an unauthenticated caller would
+ * run with the server's rights.
+ */
+export function codeOverridesAllowed(asked: boolean, ...protocols: Restrictions[]): boolean {
+  return (
+    asked &&
+    protocols.every((restrictions) => restrictions.size === 0 || restrictions.has("model-repository"))
+  );
+}

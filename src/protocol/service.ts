@@ -41,6 +41,8 @@ export interface ServiceOptions {
   controlMode: "none" | "explicit" | "poll";
   /** Where the load API writes file overrides. */
   overridesDir: string;
+  /** Whether file overrides may carry model code (see codeOverridesAllowed). */
+  allowCodeOverrides: boolean;
 }
 
 /** What the repository load API may carry besides the model name. */
@@ -177,6 +179,14 @@ export class InferenceService {
         "file overrides need the 'config' parameter as well",
       );
     }
+    const code = [...request.files.keys()].find((path) => CODE_FILE.test(path));
+    if (code !== undefined && !this.options.allowCodeOverrides) {
+      throw new FerryError(
+        "PERMISSION_DENIED",
+        "repository",
+        `file override 'file:${code}' carries model code, which the load API accepts only with --allow-code-overrides (and, when restricted APIs are on, with model-repository among them)`,
+      );
+    }
     const override: LoadOverride = {};
     if (request.config !== undefined)
       override.config = configFromJson(parseJson(request.config), "load parameter 'config'");
@@ -213,6 +223,9 @@ export class InferenceService {
     if (!model) throw new FerryError("INVALID_ARGUMENT", "protocol", `Missing model name in ${call} request`);
   }
 }
+
+/** Files model code is loaded from: a TypeScript model's code runs with the server's rights. */
+const CODE_FILE = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/i;
 
 function parseJson(text: string): unknown {
   try {

@@ -193,11 +193,13 @@ async function completeForBackend(
   }
   const modelFile = join(probe.path, written.defaultModelFilename || backend.defaultModelFilename);
   const signature = await backend.inspect(modelFile);
-  const completed = options.autoComplete
-    ? autoComplete(written, signature, { defaultMaxBatchSize: options.defaultMaxBatchSize })
-    : written;
+  let completed = written;
+  if (options.autoComplete && backend.autoCompleteConfig)
+    completed = await backend.autoCompleteConfig(completed, modelFile);
+  if (options.autoComplete && signature)
+    completed = autoComplete(completed, signature, { defaultMaxBatchSize: options.defaultMaxBatchSize });
   fillDefaults(completed, name, backend, options.devices.cuda ? options.devices.gpus : []);
   validateConfig(completed, name, source);
-  checkAgainstModelFile(completed, signature, source);
+  if (signature) checkAgainstModelFile(completed, signature, source);
   return { config: completed, backend };
 }

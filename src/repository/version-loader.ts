@@ -61,6 +61,7 @@ export async function loadVersion(
           modelFile,
           instanceName,
           device,
+          ...(options.router ? { caller: options.router } : {}),
         }),
       );
     }

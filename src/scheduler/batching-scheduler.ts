@@ -4,6 +4,7 @@ import { FerryError } from "../core/errors.ts";
 import type { InferenceObserver } from "../core/observer.ts";
 import type { InferRequest, InferResponse } from "../core/request.ts";
 import type { Tensor } from "../core/tensor.ts";
+import { batchRequest } from "./batch-request.ts";
 import { type BatchRules, decideBatch } from "./batch-rules.ts";
 import type { InstancePool } from "./instance-pool.ts";
 import { PendingRequest } from "./pending-request.ts";
@@ -139,8 +140,12 @@ export class BatchingScheduler implements Scheduler {
             );
           }
           requests.forEach((pending, index) => {
-            const outputs = results[index] ?? [];
-            this.answer(pending, () => pending.complete(this.options.model, this.options.version, outputs));
+            const result = results[index] ?? [];
+            this.answer(pending, () =>
+              result instanceof FerryError
+                ? pending.fail(result)
+                : pending.complete(this.options.model, this.options.version, result),
+            );
           });
         },
         (error: unknown) => {
@@ -175,6 +180,7 @@ export class BatchingScheduler implements Scheduler {
       sizes: requests.map((pending) => pending.batchSize),
       outputs: [...outputs],
       clocks: requests.map((pending) => pending.request.timing),
+      requests: requests.map((pending) => batchRequest(pending.request, this.options.allOutputs)),
     };
   }
 

@@ -52,6 +52,8 @@ export class ModelVersion implements CheckedVersion {
   readonly sequenceId: bigint | string | undefined;
   readonly syntheticInputs: Tensor[] | undefined;
   readonly composing: readonly ComposingModel[];
+  /** model_transaction_policy { decoupled: true }: 0..N responses per request, streamed. */
+  readonly decoupled: boolean;
   /** The latest readiness verdict: from load, then from the periodic checks. */
   health: VersionHealth = { ready: false, checks: [], checkedAt: "" };
 
@@ -66,13 +68,17 @@ export class ModelVersion implements CheckedVersion {
     this.sequenceId = parts.sequenceId;
     this.syntheticInputs = parts.syntheticInputs;
     this.composing = parts.composing ?? [];
+    this.decoupled = parts.config.modelTransactionPolicy?.decoupled === true;
   }
 
   async infer(request: InferRequest): Promise<InferResponse> {
     const { observer } = this.parts;
     try {
       const { inputs, batchSize } = checkRequest(this.model, request);
-      const response = await this.parts.scheduler.enqueue({ ...request, inputs }, batchSize);
+      const queued: InferRequest = { ...request, inputs };
+      const collected = this.decoupled ? this.streamResponses(request, queued) : undefined;
+      const response = await this.parts.scheduler.enqueue(queued, batchSize);
+      if (collected) response.outputs = collected.outputs;
       response.outputs = this.shapeOutputs(request, response.outputs, batchSize);
       request.timing.finished = performance.now();
       if (!request.internal) observer.succeeded(batchSize, request.timing);
@@ -85,8 +91,36 @@ export class ModelVersion implements CheckedVersion {
     }
   }
 
+  /**
+   * A decoupled model's responses go to the request's listener (the gRPC
+   * stream), each cut to the requested outputs; no listener (a unary
+   * endpoint) is refused, as Triton does. ferry's own readiness requests
+   * collect them instead and are checked on the last one.
+   */
+  private streamResponses(request: InferRequest, queued: InferRequest): { outputs: Tensor[] } | undefined {
+    const collected = { outputs: [] as Tensor[] };
+    const listener = request.onResponse;
+    if (!listener && !request.internal) {
+      throw new FerryError(
+        "INVALID_ARGUMENT",
+        "protocol",
+        `model '${this.name}' is decoupled (model_transaction_policy): its responses stream over gRPC ModelStreamInfer only`,
+      );
+    }
+    const wanted = request.outputs && new Set(request.outputs.map((output) => output.name));
+    queued.onResponse = (response, final) => {
+      const outputs = wanted
+        ? response.outputs.filter((tensor) => wanted.has(tensor.name))
+        : response.outputs;
+      if (listener) listener({ ...response, model: this.name, version: this.version, outputs }, final);
+      else collected.outputs = outputs;
+    };
+    return listener ? undefined : collected;
+  }
+
   /** Requested outputs only, in the requested order, with config reshape and classification applied. */
   private shapeOutputs(request: InferRequest, produced: Tensor[], batchSize: number): Tensor[] {
+    if (this.decoupled) return produced;
     const batched = this.model.maxBatchSize > 0;
     const wanted =
       request.outputs ?? this.model.outputs.map((spec) => ({ name: spec.name, classification: 0 }));

@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
 import { FerryError } from "../../core/errors.ts";
+import type { InferResponse } from "../../core/request.ts";
 import {
   type ModelInferRequest,
   ModelInferResponseSchema,
@@ -29,6 +30,7 @@ export async function* streamInfer(
   const strict = context.requestHeader.get("triton_grpc_error")?.toLowerCase() === "true";
   const outbox = new AsyncQueue<ModelStreamInferResponse>();
   const final = { triton_final_response: boolParameter(true) };
+  const notFinal = { triton_final_response: boolParameter(false) };
   let running = 0;
   let inputEnded = false;
   const settle = () => {
@@ -56,13 +58,32 @@ export async function* streamInfer(
   const start = (message: ModelInferRequest) => {
     running++;
     try {
+      const request = decodeInferRequest(message, context.signal);
+      // A decoupled model streams 0..N responses per request, the last flagged final.
+      let streamed = { any: false, final: false };
+      const send = (response: InferResponse, last: boolean) =>
+        outbox.push(
+          create(ModelStreamInferResponseSchema, {
+            inferResponse: encodeInferResponse(response, last ? final : notFinal),
+          }),
+        );
+      request.onResponse = (response, last) => {
+        streamed = { any: true, final: streamed.final || last };
+        send(response, last);
+      };
+      const emptyFinal = request.parameters.triton_enable_empty_final_response === true;
       service
-        .infer(decodeInferRequest(message, context.signal))
+        .infer(request)
         .then(
-          (response) =>
-            outbox.push(
-              create(ModelStreamInferResponseSchema, { inferResponse: encodeInferResponse(response, final) }),
-            ),
+          (response) => {
+            if (!streamed.any)
+              outbox.push(
+                create(ModelStreamInferResponseSchema, {
+                  inferResponse: encodeInferResponse(response, final),
+                }),
+              );
+            else if (!streamed.final && emptyFinal) send({ ...response, outputs: [] }, true);
+          },
           (error: unknown) => reportError(message, error),
         )
         .finally(settle);

@@ -4,6 +4,7 @@ import type { InferenceObserver } from "../../core/observer.ts";
 import type { InferRequest, InferResponse } from "../../core/request.ts";
 import { StageClock } from "../../core/stage-clock.ts";
 import type { Tensor } from "../../core/tensor.ts";
+import { batchRequest } from "../batch-request.ts";
 import { decideBatch } from "../batch-rules.ts";
 import { PendingRequest } from "../pending-request.ts";
 import { ResponseOrder } from "../response-order.ts";
@@ -222,6 +223,7 @@ export class SequenceBatcher implements Scheduler {
       sizes: rows.map(() => 1),
       outputs: [...outputs],
       clocks: rows.map((row) => row?.pending.request.timing ?? new StageClock()),
+      requests: rows.map((row) => row && batchRequest(row.pending.request, this.options.allOutputs)),
     };
     instance
       .execute(batch)
@@ -230,7 +232,10 @@ export class SequenceBatcher implements Scheduler {
           if (real.some(({ pending }) => !pending.request.internal))
             observer.executed(rows.length, batch.clocks);
           rows.forEach((row, at) => {
-            if (row) this.finishRow(row, results[at] ?? []);
+            const result = results[at] ?? [];
+            if (!row) return;
+            if (result instanceof FerryError) this.afterRow(row, () => row.pending.fail(result));
+            else this.finishRow(row, result);
           });
         },
         (error: unknown) => {

@@ -60,9 +60,9 @@ describe("OnnxBackend", () => {
     it(`passes ${datatype} tensors through a session unchanged`, async () => {
       const instance = await load(writeModel(`id_${datatype}.onnx`, identityModel(datatype, ["b", 3])));
       const data = sampleData(datatype);
-      const [outputs] = await instance.execute(
+      const [outputs] = (await instance.execute(
         batchOf([{ name: "INPUT0", datatype, shape: [1, 3], data }], ["OUTPUT0"]),
-      );
+      )) as Tensor[][];
       expect(outputs?.[0]?.datatype).toBe(datatype);
       expect(outputs?.[0]?.shape).toEqual([1, 3]);
       expect(outputs?.[0]?.data).toEqual(data);
@@ -100,7 +100,7 @@ describe("OnnxBackend", () => {
       ["OUTPUT0"],
       [1, 2],
     );
-    const [first, second] = await instance.execute(batch);
+    const [first, second] = (await instance.execute(batch)) as Tensor[][];
     expect(Array.from(first?.[0]?.data as Float32Array)).toEqual([1, 2]);
     expect(second?.[0]?.shape).toEqual([2, 2]);
     for (const clock of batch.clocks) {
@@ -134,7 +134,7 @@ describe("OnnxBackend failure paths never take the process down", () => {
     await expect(reshaper.execute(batchOf(feeds([4n, 4n]), ["OUT"]))).rejects.toThrow(
       /^backend: onnxruntime failed in m_0: /,
     );
-    const [outputs] = await reshaper.execute(batchOf(feeds([2n, 3n]), ["OUT"]));
+    const [outputs] = (await reshaper.execute(batchOf(feeds([2n, 3n]), ["OUT"]))) as Tensor[][];
     expect(outputs?.[0]?.shape).toEqual([2, 3]);
   });
 
@@ -148,7 +148,7 @@ describe("OnnxBackend failure paths never take the process down", () => {
     const instance = await load(writeModel("release.onnx", reshaperModel));
     const running = instance.execute(batchOf(feeds([3n, 2n]), ["OUT"]));
     const closed = instance.close();
-    const [outputs] = await running;
+    const [outputs] = (await running) as Tensor[][];
     await closed;
     expect(outputs?.[0]?.shape).toEqual([3, 2]);
   });

@@ -1,0 +1,101 @@
+import { dirname } from "node:path";
+import { configFromJson, configToJson } from "../../config/json.ts";
+import { outputSpecs } from "../../config/tensor-spec.ts";
+import { FerryError } from "../../core/errors.ts";
+import { ModelInstanceGroup_Kind as Kind, type ModelConfig } from "../../gen/model_config_pb.ts";
+import type { Backend, LoadSpec, ModelInstance } from "../backend.ts";
+import type { FromWorker } from "./messages.ts";
+import { WorkerInstance } from "./worker-instance.ts";
+
+type Log = (message: string) => void;
+
+/** `parameters { key: "execute_timeout_ms" }`: longest `execute`, after which the instance restarts. */
+export const DEFAULT_EXECUTE_TIMEOUT_MS = 30_000;
+/** `parameters { key: "initialize_timeout_ms" }`: longest load and `initialize` of one instance. */
+export const DEFAULT_INITIALIZE_TIMEOUT_MS = 60_000;
+
+/**
+ * Models written in TypeScript (`backend: "typescript"`, `model.ts` or
+ * `model.js`), the counterpart of Triton's Python backend: each instance
+ * runs the model's code in its own Bun Worker.
+ */
+export class TypeScriptBackend implements Backend {
+  readonly name = "typescript";
+  readonly platform = "typescript";
+  readonly defaultModelFilename = "model.ts";
+  readonly defaultCpuInstanceCount = 1;
+
+  constructor(private readonly log: Log = (message) => console.warn(message)) {}
+
+  /** Model code declares no tensors of its own: the config (or autoCompleteConfig) does. */
+  async inspect(): Promise<undefined> {
+    return undefined;
+  }
+
+  /** Runs the model class's static `autoCompleteConfig(config)`, if it has one, in a short-lived worker. */
+  async autoCompleteConfig(config: ModelConfig, modelFile: string): Promise<ModelConfig> {
+    const worker = new Worker(new URL("./worker-main.ts", import.meta.url).href);
+    try {
+      const answer = new Promise<FromWorker>((resolve, reject) => {
+        worker.addEventListener("message", (event: MessageEvent<FromWorker>) => resolve(event.data));
+        worker.addEventListener("error", (event: ErrorEvent) => reject(new Error(event.message)));
+      });
+      worker.postMessage({ type: "autocomplete", modelFile, config: configToJson(config) });
+      const reply = await Promise.race([
+        answer,
+        Bun.sleep(DEFAULT_INITIALIZE_TIMEOUT_MS).then(() => undefined),
+      ]);
+      if (reply?.type === "autocompleted")
+        return configFromJson(reply.config, `${modelFile} autoCompleteConfig`);
+      const why = reply?.type === "failed" ? reply.error.message : "it did not answer";
+      throw new Error(why);
+    } catch (error) {
+      if (error instanceof FerryError) throw error;
+      const why = error instanceof Error ? error.message : String(error);
+      throw new FerryError("INVALID_ARGUMENT", "config", `${modelFile}: autoCompleteConfig failed: ${why}`);
+    } finally {
+      worker.terminate();
+    }
+  }
+
+  async load(spec: LoadSpec): Promise<ModelInstance> {
+    const { config } = spec;
+    const group = config.instanceGroup.find((candidate) => spec.instanceName.startsWith(candidate.name));
+    return WorkerInstance.start({
+      model: spec.model,
+      instanceName: spec.instanceName,
+      device: spec.device,
+      modelFile: spec.modelFile,
+      args: {
+        modelName: spec.model,
+        modelVersion: spec.version,
+        config: configToJson(config),
+        instanceName: spec.instanceName,
+        instanceKind: group?.kind === Kind.GPU ? "GPU" : "CPU",
+        instanceDeviceId: spec.device.startsWith("gpu:") ? Number(spec.device.slice(4)) : 0,
+        modelDirectory: dirname(spec.versionDir),
+        versionDirectory: spec.versionDir,
+      },
+      outputs: outputSpecs(config),
+      decoupled: config.modelTransactionPolicy?.decoupled === true,
+      executeTimeoutMs: timeoutParameter(config, "execute_timeout_ms", DEFAULT_EXECUTE_TIMEOUT_MS),
+      initializeTimeoutMs: timeoutParameter(config, "initialize_timeout_ms", DEFAULT_INITIALIZE_TIMEOUT_MS),
+      caller: spec.caller,
+      log: this.log,
+    });
+  }
+}
+
+function timeoutParameter(config: ModelConfig, key: string, fallback: number): number {
+  const text = config.parameters[key]?.stringValue;
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!(value > 0) || !Number.isFinite(value)) {
+    throw new FerryError(
+      "INVALID_ARGUMENT",
+      "config",
+      `parameters['${key}'] must be a positive number of milliseconds, got '${text}'`,
+    );
+  }
+  return value;
+}
