@@ -7,6 +7,7 @@ import {
   type ModelOutput,
 } from "../gen/model_config_pb.ts";
 import { configTypeName, wireDataType } from "./datatypes.ts";
+import { checkCalls } from "./dependencies.ts";
 import { checkEnsemble, isEnsemble } from "./validate-ensemble.ts";
 import { checkSequenceBatching } from "./validate-sequence.ts";
 
@@ -25,6 +26,7 @@ export function validateConfig(config: ModelConfig, modelName: string, source: s
   checkTensors("output", config.output, report);
   if (config.output.length === 0) report("output", "a model needs at least one output");
   checkVersionPolicy(config, report);
+  checkCalls(config, report);
   if (isEnsemble(config)) checkEnsemble(config, report);
   else checkInstanceGroups(config, report);
   const scheduling = config.schedulingChoice;

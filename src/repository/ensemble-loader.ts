@@ -33,7 +33,6 @@ export async function loadEnsembleVersion(
     scheduling: scheduling.value,
     composing: (model, wanted) => router.resolve(model, wanted).model,
   });
-  const composing = ensemble.steps.map((step) => ({ model: step.model, version: step.version }));
   const loaded = new ModelVersion({
     ...parts,
     config,
@@ -41,10 +40,9 @@ export async function loadEnsembleVersion(
     instances: [],
     scheduler: new EnsembleScheduler(ensemble, versionText, router),
     devices: [],
-    placementNotes: [`ensemble of ${describeSteps(composing)}`],
+    placementNotes: [`ensemble of ${describeSteps(ensemble.steps)}`],
     sequenceId: undefined,
     syntheticInputs: undefined,
-    composing,
   });
   loaded.health = verdict(await readinessChecks(loaded, undefined));
   if (!loaded.health.ready) throw new HealthCheckError(loaded.health.checks);

@@ -5,7 +5,7 @@ import { type CheckResult, HealthCheckError, type VersionHealth } from "../healt
 import { UNLOADED, type VersionState, type VersionStatus } from "../health/version-status.ts";
 import type { ModelVersion } from "../serving/model-version.ts";
 import type { Router } from "../serving/router.ts";
-import { EnsembleDependencies } from "./ensemble-dependencies.ts";
+import { ModelDependencies } from "./model-dependencies.ts";
 import { ModelEntry } from "./model-entry.ts";
 import { type LoaderOptions, type ModelPlan, planModel } from "./model-plan.ts";
 import { WeightedRoutes } from "./routing.ts";
@@ -50,14 +50,14 @@ export class ModelManager implements Router {
   private readonly required = new Set<string>();
 
   private readonly options: LoaderOptions;
-  private readonly ensembles: EnsembleDependencies;
+  private readonly dependencies: ModelDependencies;
 
   constructor(
     options: LoaderOptions,
     private readonly log: Log = console.log,
   ) {
     this.options = { ...options, router: this };
-    this.ensembles = new EnsembleDependencies(
+    this.dependencies = new ModelDependencies(
       this,
       (model) => (this.models.get(model)?.servingNumbers().length ?? 0) > 0,
       // Like the load API: a composing model counts for readiness once it loaded.
@@ -198,12 +198,12 @@ export class ModelManager implements Router {
   /** The readiness verdict of a serving version. */
   versionHealth(name: string, version: string): VersionHealth | undefined {
     const serving = this.models.get(name)?.versions.get(Number(version))?.serving;
-    return serving && this.ensembles.health(serving);
+    return serving && this.dependencies.health(serving);
   }
 
   /** Whether the version a request would reach serves and passes its checks (the model ready probe). */
   isReady(name: string, version?: string): boolean {
-    return this.ensembles.health(this.resolve(name, version)).ready;
+    return this.dependencies.health(this.resolve(name, version)).ready;
   }
 
   /** The models an ensemble composes (empty for other models), for the readiness view. */
@@ -228,7 +228,7 @@ export class ModelManager implements Router {
     if (!entry) return [];
     return entry.statuses().map((status) => {
       const serving = entry.versions.get(Number(status.version))?.serving;
-      const problem = serving && this.ensembles.problem(serving);
+      const problem = serving && this.dependencies.problem(serving);
       return problem ? { ...status, state: "UNAVAILABLE", reason: problem } : status;
     });
   }
@@ -263,7 +263,7 @@ export class ModelManager implements Router {
     try {
       listing ??= await options.source.describe(name);
       plan = await planModel(listing, options, override.config);
-      await this.ensembles.loadComposing(name, plan.config);
+      await this.dependencies.loadComposing(name, plan.config);
     } catch (error) {
       const failure = FerryError.from(error, "repository");
       entry.fingerprint = isTransient(failure) ? undefined : listing?.fingerprint;

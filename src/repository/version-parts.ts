@@ -1,3 +1,4 @@
+import { dependenciesOf, type ModelDependency } from "../config/dependencies.ts";
 import type { ModelInterface } from "../config/model-interface.ts";
 import { inputSpecs, outputSpecs } from "../config/tensor-spec.ts";
 import { FerryError } from "../core/errors.ts";
@@ -10,6 +11,8 @@ import type { ModelSource, PinnedFiles } from "./source.ts";
 /** What every serving version has, whatever runs it (instances, or other models for an ensemble). */
 export interface VersionParts {
   model: ModelInterface;
+  /** The models it runs on (ensemble steps, declared calls). */
+  composing: ModelDependency[];
   statistics: VersionStatistics;
   observer: InferenceObserver;
   /** Label lines per output name (classification). */
@@ -37,6 +40,7 @@ export async function versionParts(
       inputs: inputSpecs(config),
       outputs: outputSpecs(config),
     },
+    composing: dependenciesOf(config),
     statistics,
     observer: combineObservers(options.observerFor(name, versionText), statistics),
     labels: await readLabels(name, config, readFile),

@@ -1,4 +1,5 @@
 import type { Device, ModelInstance } from "../backends/backend.ts";
+import type { ModelDependency } from "../config/dependencies.ts";
 import type { ModelInterface } from "../config/model-interface.ts";
 import { FerryError } from "../core/errors.ts";
 import type { FailureReason, InferenceObserver } from "../core/observer.ts";
@@ -27,13 +28,8 @@ export interface ModelVersionParts {
   latencyBoundMs: number;
   sequenceId: bigint | string | undefined;
   syntheticInputs: Tensor[] | undefined;
-  /** An ensemble's composing models (a version, or undefined for the routes' pick); absent for other models. */
-  composing?: ComposingModel[];
-}
-
-export interface ComposingModel {
-  model: string;
-  version: string | undefined;
+  /** The models it runs on: an ensemble's steps, a TypeScript model's declared calls. */
+  composing: ModelDependency[];
 }
 
 /**
@@ -51,7 +47,7 @@ export class ModelVersion implements CheckedVersion {
   readonly latencyBoundMs: number;
   readonly sequenceId: bigint | string | undefined;
   readonly syntheticInputs: Tensor[] | undefined;
-  readonly composing: readonly ComposingModel[];
+  readonly composing: readonly ModelDependency[];
   /** model_transaction_policy { decoupled: true }: 0..N responses per request, streamed. */
   readonly decoupled: boolean;
   /** The latest readiness verdict: from load, then from the periodic checks. */
@@ -67,7 +63,7 @@ export class ModelVersion implements CheckedVersion {
     this.latencyBoundMs = parts.latencyBoundMs;
     this.sequenceId = parts.sequenceId;
     this.syntheticInputs = parts.syntheticInputs;
-    this.composing = parts.composing ?? [];
+    this.composing = parts.composing;
     this.decoupled = parts.config.modelTransactionPolicy?.decoupled === true;
   }
 

@@ -1,4 +1,5 @@
 import { dirname } from "node:path";
+import { declaredCalls } from "../../config/dependencies.ts";
 import { configFromJson, configToJson } from "../../config/json.ts";
 import { outputSpecs } from "../../config/tensor-spec.ts";
 import { FerryError } from "../../core/errors.ts";
@@ -81,6 +82,7 @@ export class TypeScriptBackend implements Backend {
       executeTimeoutMs: timeoutParameter(config, "execute_timeout_ms", DEFAULT_EXECUTE_TIMEOUT_MS),
       initializeTimeoutMs: timeoutParameter(config, "initialize_timeout_ms", DEFAULT_INITIALIZE_TIMEOUT_MS),
       caller: spec.caller,
+      calls: declaredCalls(config),
       log: this.log,
     });
   }

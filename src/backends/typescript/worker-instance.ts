@@ -1,3 +1,4 @@
+import { CALLS_PARAMETER, type ModelDependency } from "../../config/dependencies.ts";
 import type { TensorSpec } from "../../config/tensor-spec.ts";
 import { splitAlongBatch } from "../../core/batch-split.ts";
 import { ComputationError, FerryError } from "../../core/errors.ts";
@@ -18,6 +19,8 @@ export interface WorkerInstanceSpec {
   executeTimeoutMs: number;
   initializeTimeoutMs: number;
   caller: ModelCaller | undefined;
+  /** parameters ferry.calls: the only models it may call (at the version named there); undefined = any. */
+  calls: ModelDependency[] | undefined;
   log: (message: string) => void;
 }
 
@@ -246,13 +249,14 @@ export class WorkerInstance implements ModelInstance {
     try {
       if (!this.spec.caller)
         throw new FerryError("UNAVAILABLE", "backend", "this server cannot route model calls");
+      const version = message.version ?? this.declaredVersion(message.model);
       const request = {
         model: message.model,
         inputs: message.inputs,
         parameters: message.parameters ?? {},
         signal: controller.signal,
         timing: new StageClock(),
-        ...(message.version === undefined ? {} : { version: message.version }),
+        ...(version === undefined ? {} : { version }),
         ...(message.outputs === undefined ? {} : { outputs: message.outputs.map((name) => ({ name })) }),
       };
       const response = await this.spec.caller.infer(request);
@@ -265,6 +269,21 @@ export class WorkerInstance implements ModelInstance {
     } finally {
       this.calls.delete(message.call);
     }
+  }
+
+  /** The version a declared call pins; a call the config does not declare is refused. */
+  private declaredVersion(model: string): string | undefined {
+    const { calls } = this.spec;
+    if (!calls) return undefined;
+    const declared = calls.find((call) => call.model === model);
+    if (!declared) {
+      throw new FerryError(
+        "FAILED_PRECONDITION",
+        "backend",
+        `model '${this.spec.model}' may call only the models its config declares (parameters ${CALLS_PARAMETER}: ${calls.map((call) => call.model).join(", ") || "none"}), not '${model}'`,
+      );
+    }
+    return declared.version;
   }
 
   private result(result: Tensor[] | WireError | null, index: number): RequestResult {

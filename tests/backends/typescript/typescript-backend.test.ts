@@ -188,6 +188,27 @@ addTsModel(
 }`,
 );
 
+addTsModel(
+  repo,
+  "declared_caller",
+  `max_batch_size: 0 input [ ${INT("INPUT0")} ] output [ ${INT("OUTPUT0")} ]
+parameters { key: "ferry.calls" value { string_value: "add_sub:1" } }`,
+  `export default class {
+  async execute(requests, context) {
+    return Promise.all(requests.map(async (request) => {
+      const row = { datatype: "INT32", shape: [1, 16], data: request.inputs.INPUT0.data };
+      const target = request.inputs.INPUT0.data[0] === 1 ? "double_int" : "add_sub";
+      try {
+        const answer = await context.infer(target, target === "add_sub" ? { INPUT0: row, INPUT1: row } : { INPUT0: row });
+        return { OUTPUT0: { datatype: "INT32", shape: [16], data: answer.OUTPUT0.data } };
+      } catch (error) {
+        return error;
+      }
+    }));
+  }
+}`,
+);
+
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer(repo.root, ["--model-control-mode=explicit", "--load-model=*"]);
@@ -335,6 +356,28 @@ describe("TypeScript models (backend: typescript)", () => {
     expect(ensemble.outputs[0].data).toEqual(values.map((value) => 3 * value));
     const called = await readJson(await infer("calls_ensemble", [int16(values)]));
     expect(called.outputs[0].data).toEqual(values.map((value) => 3 * value));
+  });
+});
+
+describe("declared calls (parameters ferry.calls)", () => {
+  it("lets a model call what it declares, at the declared version, and refuses anything else naming it", async () => {
+    const answer = await readJson(await infer("declared_caller", [int16(Array(16).fill(2))]));
+    expect(answer.outputs[0].data).toEqual(Array(16).fill(4));
+    const refused = await infer("declared_caller", [int16(Array(16).fill(1))]);
+    expect(refused.status).toBe(400);
+    expect((await readJson(refused)).error).toBe(
+      "backend: model 'declared_caller' execute failed in declared_caller_0: model 'double_int': backend: model 'declared_caller' may call only the models its config declares (parameters ferry.calls: add_sub), not 'double_int'",
+    );
+  });
+
+  it("shows the declared models in the readiness view and follows them", async () => {
+    const report = await readJson(await fetch(`${server.url}/v2/health/ready?verbose=true`));
+    const model = report.models.find((entry: { name: string }) => entry.name === "declared_caller");
+    expect(model.composing_models).toEqual(["add_sub"]);
+    const check = model.versions[0].checks.find(
+      (entry: { name: string }) => entry.name === "composing_models",
+    );
+    expect(check).toMatchObject({ status: "PASS", detail: "'add_sub' ready" });
   });
 });
 

@@ -119,7 +119,7 @@ describe("ensemble lifecycle in explicit mode", () => {
     expect(response.status).toBe(400);
     const rows = await index();
     expect(rows.loop_a?.state).toBe("UNAVAILABLE");
-    expect(rows.loop_b?.reason).toContain("ensemble 'loop_b' composes 'loop_a', which composes it in turn");
+    expect(rows.loop_b?.reason).toContain("model 'loop_b' runs on 'loop_a', which runs on it in turn");
     expect((await fetch(`${server.url}/v2/health/ready`)).status).toBe(200);
   });
 });

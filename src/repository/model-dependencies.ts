@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { isEnsemble } from "../config/validate-ensemble.ts";
+import { dependenciesOf } from "../config/dependencies.ts";
 import { FerryError } from "../core/errors.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
 import type { CheckResult, VersionHealth } from "../health/checks.ts";
@@ -7,14 +7,15 @@ import type { ModelVersion } from "../serving/model-version.ts";
 import type { Router } from "../serving/router.ts";
 
 /**
- * The model table's view of ensembles and the models they compose: loading
- * an ensemble loads what it needs first (as Triton does), and an ensemble
- * version serves only while every composing model does — unloading one
- * makes the ensemble UNAVAILABLE with that reason, loading it again brings
- * the ensemble back, with nothing to reload.
+ * The model table's view of models that run on other models — ensembles
+ * and the models they compose, TypeScript models and the models they
+ * declare they call (`ferry.calls`): loading one loads what it needs first
+ * (as Triton does for ensembles), and it serves only while every one of
+ * them does — unloading one makes it UNAVAILABLE with that reason, loading
+ * it again brings it back, with nothing to reload.
  */
-export class EnsembleDependencies {
-  /** The ensembles whose loads led to the current one: a model met twice is a cycle. */
+export class ModelDependencies {
+  /** The models whose loads led to the current one: a model met twice is a cycle. */
   private readonly chain = new AsyncLocalStorage<readonly string[]>();
 
   constructor(
@@ -23,16 +24,17 @@ export class EnsembleDependencies {
     private readonly load: (model: string) => Promise<unknown>,
   ) {}
 
-  /** Loads each composing model of an ensemble config that does not serve yet. */
+  /** Loads each model a config runs on that does not serve yet. */
   async loadComposing(name: string, config: ModelConfig): Promise<void> {
-    if (!isEnsemble(config) || config.schedulingChoice.case !== "ensembleScheduling") return;
+    const needed = dependenciesOf(config);
+    if (needed.length === 0) return;
     const chain = [...(this.chain.getStore() ?? []), name];
-    for (const model of new Set(config.schedulingChoice.value.step.map((step) => step.modelName))) {
+    for (const model of new Set(needed.map((dependency) => dependency.model))) {
       if (chain.includes(model)) {
         throw new FerryError(
           "INVALID_ARGUMENT",
           "config",
-          `ensemble '${name}' composes '${model}', which composes it in turn: ${[...chain, model].map((entry) => `'${entry}'`).join(" → ")}`,
+          `model '${name}' runs on '${model}', which runs on it in turn: ${[...chain, model].map((entry) => `'${entry}'`).join(" → ")}`,
         );
       }
       if (!this.isServing(model)) await this.chain.run(chain, () => this.load(model).catch(() => undefined));
