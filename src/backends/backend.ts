@@ -80,6 +80,8 @@ export interface Backend {
   /** Platform string reported in metadata (`onnxruntime_onnx`). */
   readonly platform: string;
   readonly defaultModelFilename: string;
+  /** The model file among a version directory's files when config.pbtxt names none (default: defaultModelFilename). */
+  modelFilenameIn?(files: readonly string[]): string;
   /** Instance count per group when config.pbtxt leaves `count` unset (CPU). */
   readonly defaultCpuInstanceCount: number;
   /**

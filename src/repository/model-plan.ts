@@ -191,7 +191,8 @@ async function completeForBackend(
         : `${source}: cannot tell which backend serves '${name}': set 'backend' or 'platform', or add model.onnx`,
     );
   }
-  const modelFile = join(probe.path, written.defaultModelFilename || backend.defaultModelFilename);
+  written.defaultModelFilename ||= backend.modelFilenameIn?.(probe.files) ?? backend.defaultModelFilename;
+  const modelFile = join(probe.path, written.defaultModelFilename);
   const signature = await backend.inspect(modelFile);
   let completed = written;
   if (options.autoComplete && backend.autoCompleteConfig)

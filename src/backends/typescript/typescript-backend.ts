@@ -28,6 +28,11 @@ export class TypeScriptBackend implements Backend {
 
   constructor(private readonly log: Log = (message) => console.warn(message)) {}
 
+  /** model.ts, or model.js when only that is there. */
+  modelFilenameIn(files: readonly string[]): string {
+    return !files.includes("model.ts") && files.includes("model.js") ? "model.js" : "model.ts";
+  }
+
   /** Model code declares no tensors of its own: the config (or autoCompleteConfig) does. */
   async inspect(): Promise<undefined> {
     return undefined;

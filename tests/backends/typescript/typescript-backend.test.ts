@@ -209,6 +209,14 @@ parameters { key: "ferry.calls" value { string_value: "add_sub:1" } }`,
 }`,
 );
 
+repo.addModel("plain_js", {
+  config: `backend: "typescript" max_batch_size: 0 input [ ${INT("INPUT0")} ] output [ ${INT("OUTPUT0")} ]`,
+  extra: {
+    "1/model.js":
+      "module.exports = { execute: (requests) => requests.map((r) => ({ OUTPUT0: r.inputs.INPUT0 })) };",
+  },
+});
+
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer(repo.root, ["--model-control-mode=explicit", "--load-model=*"]);
@@ -331,6 +339,13 @@ describe("TypeScript models (backend: typescript)", () => {
     );
     expect(answer.outputs[0].data).toEqual(["b\u0000a", "zyx"]);
     expect(answer.outputs[1].data).toEqual([3, 3]);
+  });
+
+  it("runs model.js when the version holds no model.ts", async () => {
+    const answer = await readJson(await infer("plain_js", [int16(Array(16).fill(9))]));
+    expect(answer.outputs[0].data).toEqual(Array(16).fill(9));
+    const config = await readJson(await fetch(`${server.url}/v2/models/plain_js/config`));
+    expect(config.default_model_filename).toBe("model.js");
   });
 
   it("lets the model complete its own config with a static autoCompleteConfig", async () => {
