@@ -1,5 +1,5 @@
 import { failures, type VersionHealth, verdict } from "./checks.ts";
-import { type CheckedVersion, syntheticChecks } from "./version-checks.ts";
+import { type CheckedVersion, PERIODIC_CHECKS, periodicChecks } from "./version-checks.ts";
 
 /** A serving version as the monitor sees it: checkable, with its latest verdict to replace. */
 export interface MonitoredVersion extends CheckedVersion {
@@ -9,7 +9,7 @@ export interface MonitoredVersion extends CheckedVersion {
 }
 
 /**
- * Re-runs the synthetic readiness checks of every serving version on a
+ * Re-runs the synthetic and golden readiness checks of every serving version on a
  * schedule. A version that starts failing them stops counting as ready
  * (it keeps serving: its state stays READY), with the reason in the
  * verbose probe and the log; one that recovers counts again.
@@ -43,10 +43,8 @@ export class HealthMonitor {
     try {
       for (const version of this.serving()) {
         const previous = version.health;
-        const kept = previous.checks.filter(
-          (check) => !["synthetic_inference", "outputs"].includes(check.name),
-        );
-        version.health = verdict([...kept, ...(await syntheticChecks(version))]);
+        const kept = previous.checks.filter((check) => !PERIODIC_CHECKS.includes(check.name));
+        version.health = verdict([...kept, ...(await periodicChecks(version))]);
         if (previous.ready && !version.health.ready) {
           this.warn(
             `model '${version.name}' version ${version.version} is no longer ready: ${failures(version.health.checks)}`,

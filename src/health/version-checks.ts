@@ -4,6 +4,7 @@ import type { InferRequest, InferResponse } from "../core/request.ts";
 import { StageClock } from "../core/stage-clock.ts";
 import { type Tensor, zeroTensor } from "../core/tensor.ts";
 import { type CheckResult, INVENTED_INPUTS_HINT, timedCheck } from "./checks.ts";
+import { type GoldenRequest, goldenDiff } from "./golden.ts";
 import { outputProblem } from "./output-check.ts";
 
 /** What the checks need of a loaded version. */
@@ -19,6 +20,8 @@ export interface CheckedVersion {
   latencyBoundMs: number;
   /** Client inputs of the synthetic request (batch 1); zeros when the config has no model_warmup. */
   syntheticInputs: Tensor[] | undefined;
+  /** golden.json: representative requests with the answers they must get. */
+  golden: readonly GoldenRequest[];
   infer(request: InferRequest): Promise<InferResponse>;
 }
 
@@ -57,7 +60,45 @@ export async function readinessChecks(
   ];
   if (warmup) checks.push(warmup);
   checks.push(...(await syntheticChecks(version)));
+  // Before a version serves, each golden request runs once per instance (the pool hands each run to the next).
+  if (version.golden.length > 0) checks.push(await goldenCheck(version, Math.max(1, version.devices.length)));
   return checks;
+}
+
+/** The checks the monitor re-runs on a schedule. */
+export const PERIODIC_CHECKS = ["synthetic_inference", "outputs", "golden"];
+
+export async function periodicChecks(version: CheckedVersion): Promise<CheckResult[]> {
+  const checks = await syntheticChecks(version);
+  if (version.golden.length > 0) checks.push(await goldenCheck(version, 1));
+  return checks;
+}
+
+/**
+ * Every golden request `rounds` times through the whole request path; the
+ * first answer that differs fails the check with which request, which
+ * output and by how much.
+ */
+export function goldenCheck(version: CheckedVersion, rounds: number): Promise<CheckResult> {
+  return timedCheck("golden", async () => {
+    for (const golden of version.golden) {
+      for (let round = 1; round <= rounds; round++) {
+        const request = syntheticRequest(version, golden.inputs);
+        request.parameters = { ...golden.parameters };
+        request.outputs = golden.outputs.map((output) => ({ name: output.name }));
+        const response = await version.infer(request);
+        const diff = goldenDiff(response.outputs, golden.outputs);
+        if (diff) {
+          const run = rounds > 1 ? ` (run ${round} of ${rounds})` : "";
+          return { status: "FAIL", detail: `golden request '${golden.name}'${run}: ${diff}` };
+        }
+      }
+    }
+    return {
+      status: "PASS",
+      detail: `${version.golden.length} golden request(s), ${rounds} run(s) each: every output as expected`,
+    };
+  });
 }
 
 /**
@@ -112,7 +153,7 @@ export async function syntheticChecks(version: CheckedVersion): Promise<CheckRes
 }
 
 /** The first warm-up sample's client inputs, or zeros for every required input (batch 1, variable dims as 1). */
-function syntheticRequest(version: CheckedVersion): InferRequest {
+function syntheticRequest(version: CheckedVersion, inputs = version.syntheticInputs): InferRequest {
   const batched = version.model.maxBatchSize > 0;
   const zeros = () =>
     version.model.inputs
@@ -124,7 +165,7 @@ function syntheticRequest(version: CheckedVersion): InferRequest {
   const request: InferRequest = {
     model: version.model.name,
     id: "ferry-readiness-check",
-    inputs: version.syntheticInputs ?? zeros(),
+    inputs: inputs ?? zeros(),
     parameters: {},
     signal: new AbortController().signal,
     timing: new StageClock(),

@@ -42,7 +42,7 @@ export async function loadEnsembleVersion(
     devices: [],
     placementNotes: [`ensemble of ${describeSteps(ensemble.steps)}`],
     sequenceId: undefined,
-    syntheticInputs: undefined,
+    syntheticInputs: parts.golden[0]?.inputs,
   });
   loaded.health = verdict(await readinessChecks(loaded, undefined));
   if (!loaded.health.ready) throw new HealthCheckError(loaded.health.checks);

@@ -89,7 +89,9 @@ export async function loadVersion(
       devices: placements.map((placement) => placement.device),
       placementNotes: notes,
       sequenceId: readinessSequenceId(config),
-      syntheticInputs: config.modelWarmup.length > 0 ? firstRow(samples[0]?.inputs ?? [], config) : undefined,
+      // Real inputs make the synthetic checks binding: a warm-up sample's, else a golden request's.
+      syntheticInputs:
+        config.modelWarmup.length > 0 ? firstRow(samples[0]?.inputs ?? [], config) : parts.golden[0]?.inputs,
     });
     loaded.health = verdict(await readinessChecks(loaded, warmup));
     if (!loaded.health.ready) throw new HealthCheckError(loaded.health.checks);

@@ -4,6 +4,7 @@ import { inputSpecs, outputSpecs } from "../config/tensor-spec.ts";
 import { FerryError } from "../core/errors.ts";
 import { combineObservers, type InferenceObserver } from "../core/observer.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
+import { type GoldenRequest, readGolden } from "../health/golden.ts";
 import { VersionStatistics } from "../metrics/statistics.ts";
 import type { LoaderOptions, ModelPlan } from "./model-plan.ts";
 import type { ModelSource, PinnedFiles } from "./source.ts";
@@ -21,6 +22,8 @@ export interface VersionParts {
   latencyBoundMs: number;
   /** Reads files beside config.pbtxt, checked against the manifest's pins. */
   readFile: (path: string) => Promise<Uint8Array | undefined>;
+  /** golden.json's requests (none without the file). */
+  golden: GoldenRequest[];
 }
 
 export async function versionParts(
@@ -46,6 +49,7 @@ export async function versionParts(
     labels: await readLabels(name, config, readFile),
     latencyBoundMs: plan.validation.get(version)?.max_latency_ms ?? latencyBound(config),
     readFile,
+    golden: await readGolden(readFile, name),
   };
 }
 

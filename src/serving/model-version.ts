@@ -7,6 +7,7 @@ import type { InferRequest, InferResponse } from "../core/request.ts";
 import type { Tensor } from "../core/tensor.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
 import type { VersionHealth } from "../health/checks.ts";
+import type { GoldenRequest } from "../health/golden.ts";
 import type { CheckedVersion } from "../health/version-checks.ts";
 import type { VersionStatistics } from "../metrics/statistics.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
@@ -28,6 +29,7 @@ export interface ModelVersionParts {
   latencyBoundMs: number;
   sequenceId: bigint | string | undefined;
   syntheticInputs: Tensor[] | undefined;
+  golden: GoldenRequest[];
   /** The models it runs on: an ensemble's steps, a TypeScript model's declared calls. */
   composing: ModelDependency[];
 }
@@ -47,6 +49,7 @@ export class ModelVersion implements CheckedVersion {
   readonly latencyBoundMs: number;
   readonly sequenceId: bigint | string | undefined;
   readonly syntheticInputs: Tensor[] | undefined;
+  readonly golden: readonly GoldenRequest[];
   readonly composing: readonly ModelDependency[];
   /** model_transaction_policy { decoupled: true }: 0..N responses per request, streamed. */
   readonly decoupled: boolean;
@@ -63,6 +66,7 @@ export class ModelVersion implements CheckedVersion {
     this.latencyBoundMs = parts.latencyBoundMs;
     this.sequenceId = parts.sequenceId;
     this.syntheticInputs = parts.syntheticInputs;
+    this.golden = parts.golden;
     this.composing = parts.composing;
     this.decoupled = parts.config.modelTransactionPolicy?.decoupled === true;
   }

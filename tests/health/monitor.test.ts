@@ -1,6 +1,7 @@
 import { expect, it } from "bun:test";
 import { ComputationError, FerryError } from "../../src/core/errors.ts";
 import type { VersionHealth } from "../../src/health/checks.ts";
+import type { GoldenRequest } from "../../src/health/golden.ts";
 import { HealthMonitor } from "../../src/health/monitor.ts";
 import type { CheckedVersion } from "../../src/health/version-checks.ts";
 
@@ -8,7 +9,9 @@ import type { CheckedVersion } from "../../src/health/version-checks.ts";
  * A served version whose answers turn bad on demand: the failure injection
  * the periodic checks exist for (a GPU that starts returning NaN).
  */
-function fakeVersion(options: { invented?: boolean; fails?: () => Error | undefined } = {}) {
+function fakeVersion(
+  options: { invented?: boolean; fails?: () => Error | undefined; golden?: GoldenRequest[] } = {},
+) {
   let value = 1;
   const version: CheckedVersion & { name: string; version: string; health: VersionHealth } = {
     name: "m",
@@ -49,6 +52,7 @@ function fakeVersion(options: { invented?: boolean; fails?: () => Error | undefi
     syntheticInputs: options.invented
       ? undefined
       : [{ name: "X", datatype: "FP32", shape: [1], data: new Float32Array([1]) }],
+    golden: options.golden ?? [],
     infer: async () => {
       const failure = options.fails?.();
       if (failure) throw failure;
@@ -130,4 +134,35 @@ it("keeps a version ready when only checks on invented inputs fail, and shows th
   expect(warnings).toEqual([
     "model 'm' version 1 is no longer ready: synthetic_inference: backend: instance m_0 is closed; outputs: no synthetic answer to check",
   ]);
+});
+
+it("re-runs golden requests and fails the version with the difference when an answer drifts", async () => {
+  const golden: GoldenRequest[] = [
+    {
+      name: "one",
+      inputs: [{ name: "X", datatype: "FP32", shape: [1], data: new Float32Array([1]) }],
+      parameters: {},
+      outputs: [{ name: "Y", shape: [1], data: [1], tolerance: 0.01, relativeTolerance: 0 }],
+    },
+  ];
+  const { version, breakWith } = fakeVersion({ golden });
+  const warnings: string[] = [];
+  const monitor = new HealthMonitor(
+    () => [version],
+    0,
+    (message) => warnings.push(message),
+  );
+  await monitor.checkAll();
+  expect(version.health.checks.find((check) => check.name === "golden")).toMatchObject({
+    status: "PASS",
+    detail: "1 golden request(s), 1 run(s) each: every output as expected",
+  });
+  breakWith(1.5);
+  await monitor.checkAll();
+  expect(version.health.ready).toBe(false);
+  expect(version.health.checks.find((check) => check.name === "golden")).toMatchObject({
+    status: "FAIL",
+    detail:
+      "golden request 'one': output 'Y' element 0: got 1.5, expected 1 (differs by 0.500, tolerance 0.0100)",
+  });
 });

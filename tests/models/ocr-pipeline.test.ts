@@ -104,6 +104,16 @@ describe("the bundled ocr pipeline (TypeScript over three ONNX models)", () => {
     expect(body.outputs[0].data).toEqual([...OCR_FIXTURE_LINES].reverse());
   });
 
+  it("passes its golden request (the fixture and its expected text) on every instance before serving", async () => {
+    const report = await readJson(await fetch(`${server.url}/v2/health/ready?verbose=true`));
+    const ocr = report.models.find((model: { name: string }) => model.name === "ocr");
+    const golden = ocr.versions[0].checks.find((check: { name: string }) => check.name === "golden");
+    expect(golden).toMatchObject({
+      status: "PASS",
+      detail: "1 golden request(s), 2 run(s) each: every output as expected",
+    });
+  });
+
   it("answers a file that is not an image with 400 naming what it got", async () => {
     const { status, response } = await readOverHttp("ocr", new TextEncoder().encode("not an image"));
     expect(status).toBe(400);
