@@ -87,6 +87,7 @@ export async function startServer(
     keepPolling: options.controlMode === "poll" && options.repositoryPollSecs > 0,
     intervalMs: options.repositoryPollSecs * 1000,
     log,
+    locations: options.modelRepositories,
   });
   // Not ready until the repository has been listed once: an unreachable
   // S3 bucket at start-up leaves the server live, retrying, and not ready.
@@ -98,6 +99,7 @@ export async function startServer(
     strictReadiness: options.strictReadiness,
     controlMode: options.controlMode,
     overridesDir: join(options.modelCacheDir, "overrides"),
+    repositoryStatus: () => poller.status(),
     allowCodeOverrides: codeOverridesAllowed(
       options.allowCodeOverrides,
       ...(options.allowHttp ? [parseRestrictions(options.httpRestrictedApi, "--http-restricted-api")] : []),

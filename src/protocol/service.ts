@@ -8,6 +8,7 @@ import { type ModelReport, modelReports } from "../health/readiness.ts";
 import type { ServerState } from "../health/server-state.ts";
 import { writeFileOverrides } from "../repository/file-overrides.ts";
 import type { IndexEntry, LoadOverride, ModelManager } from "../repository/model-manager.ts";
+import type { RepositoryStatus } from "../repository/poller.ts";
 import { isSafeModelName } from "../repository/source.ts";
 import type { ModelVersion } from "../serving/model-version.ts";
 
@@ -43,6 +44,8 @@ export interface ServiceOptions {
   overridesDir: string;
   /** Whether file overrides may carry model code (see codeOverridesAllowed). */
   allowCodeOverrides: boolean;
+  /** The repository layer of the verbose readiness view. */
+  repositoryStatus?: () => RepositoryStatus;
 }
 
 /** What the repository load API may carry besides the model name. */
@@ -112,12 +115,20 @@ export class InferenceService {
   }
 
   /** The verbose ready probe: server phase and per-model, per-version, per-check readiness. */
-  readinessReport(): { ready: boolean; phase: string; strict_readiness: boolean; models: ModelReport[] } {
+  readinessReport(): {
+    ready: boolean;
+    phase: string;
+    strict_readiness: boolean;
+    repository?: RepositoryStatus;
+    models: ModelReport[];
+  } {
     this.state.assertNotExiting();
+    const repository = this.options.repositoryStatus?.();
     return {
       ready: this.state.isReady(),
       phase: this.state.phase,
       strict_readiness: this.options.strictReadiness,
+      ...(repository ? { repository } : {}),
       models: modelReports(this.manager),
     };
   }

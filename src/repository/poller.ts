@@ -1,6 +1,21 @@
 import type { Logger } from "../core/log.ts";
 import type { ModelManager } from "./model-manager.ts";
 
+/** The repository as the server last saw it, for the verbose readiness view. */
+export interface RepositoryStatus {
+  /** The --model-repository locations. */
+  locations: string[];
+  /** When a pass last listed the repository (ISO time), if ever. */
+  last_listed_at: string | null;
+  /** The failure of the last pass that failed, if any since the last clean pass. */
+  last_error: string | null;
+  last_error_at: string | null;
+  /** Whether the last pass loaded everything it listed: the server serves what it last saw. */
+  in_sync: boolean;
+  /** Passes failed in a row. */
+  failures_in_a_row: number;
+}
+
 export interface PollerOptions {
   /** Which models to keep in line: the whole repository, or --load-model's list. */
   models(): Promise<string[]>;
@@ -10,6 +25,8 @@ export interface PollerOptions {
   /** Longest wait between retries after failures (default max(interval, 30 s)). */
   maxBackoffMs?: number;
   log: Logger;
+  /** Where the models come from, for the status view. */
+  locations?: string[];
 }
 
 /**
@@ -27,6 +44,8 @@ export class RepositoryPoller {
   private failures = 0;
   /** The failure last logged: the same one again is not repeated on every retry. */
   private lastFailure: string | undefined;
+  private lastListedAt: string | null = null;
+  private lastError: { message: string; at: string } | null = null;
   private stopped = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -70,6 +89,7 @@ export class RepositoryPoller {
       return false;
     }
     this.listed = true;
+    this.lastListedAt = new Date().toISOString();
     let retry = 0;
     for (const name of names) {
       try {
@@ -87,6 +107,7 @@ export class RepositoryPoller {
     if (this.failures > 0) this.options.log.info("model repository reachable again");
     this.failures = 0;
     this.lastFailure = undefined;
+    this.lastError = null;
     this.settled = true;
     return true;
   }
@@ -100,8 +121,21 @@ export class RepositoryPoller {
     }
   }
 
+  /** Where the repository stands: last listing, last failure, whether what serves is what it last saw. */
+  status(): RepositoryStatus {
+    return {
+      locations: this.options.locations ?? [],
+      last_listed_at: this.lastListedAt,
+      last_error: this.lastError?.message ?? null,
+      last_error_at: this.lastError?.at ?? null,
+      in_sync: this.listed && this.failures === 0,
+      failures_in_a_row: this.failures,
+    };
+  }
+
   private failed(why: string): void {
     this.failures++;
+    this.lastError = { message: why, at: new Date().toISOString() };
     if (why === this.lastFailure) return;
     this.lastFailure = why;
     this.options.log.error(

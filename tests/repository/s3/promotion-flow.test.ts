@@ -6,6 +6,7 @@ import type { Logger } from "../../../src/core/log.ts";
 import { ArtifactCache } from "../../../src/repository/artifact-cache.ts";
 import { DEFAULT_S3_SETTINGS } from "../../../src/repository/s3/s3-settings.ts";
 import { S3Source } from "../../../src/repository/s3/s3-source.ts";
+import { readJson } from "../../support/json.ts";
 import { TestRepository } from "../../support/model-repo.ts";
 import { identityModel } from "../../support/onnx-builder.ts";
 import { freePort } from "../../support/ports.ts";
@@ -46,6 +47,11 @@ async function infer(target: TestServer, version = "") {
 async function index(target: TestServer) {
   const response = await fetch(`${target.url}/v2/repository/index`, { method: "POST", body: "{}" });
   return (await response.json()) as { name: string; version?: string; state?: string; reason?: string }[];
+}
+
+async function repositoryLayer(target: TestServer) {
+  const response = await fetch(`${target.url}/v2/health/ready?verbose=true`);
+  return { status: response.status, repository: (await readJson(response)).repository };
 }
 
 const stateOf = async (target: TestServer, version: string) =>
@@ -187,10 +193,24 @@ describe("serving from S3 with promotion manifests", () => {
     expect(await infer(server)).toMatchObject({ status: 200, version: "1" });
     expect((await fetch(`${server.url}/v2/health/live`)).status).toBe(200);
     expect((await fetch(`${server.url}/v2/health/ready`)).status).toBe(200);
+    // Ready stays 200 while what serves keeps serving; the repository layer shows the trouble.
+    const down = await repositoryLayer(server);
+    expect(down.status).toBe(200);
+    expect(down.repository).toMatchObject({ locations: [repository()], in_sync: false });
+    expect(down.repository.last_error).toContain(`cannot reach S3 endpoint http://127.0.0.1:${s3.port}`);
+    expect(down.repository.failures_in_a_row).toBeGreaterThanOrEqual(1);
     await s3.start();
     expect((await command(runPromote, ["m", "2", `--repository=${repository()}`])).code).toBe(0);
     await until("version 2 answers", async () => (await infer(server)).version === "2", 30_000);
     expect(lines.some((line) => line === "model repository reachable again")).toBe(true);
+    const back = (await repositoryLayer(server)).repository;
+    expect(back).toMatchObject({
+      last_error: null,
+      last_error_at: null,
+      in_sync: true,
+      failures_in_a_row: 0,
+    });
+    expect(Date.parse(back.last_listed_at)).toBeGreaterThan(Date.parse(down.repository.last_error_at));
   }, 60_000);
 
   it("loads from the cache without downloading again, in explicit mode through the load API", async () => {
