@@ -6,6 +6,8 @@ import type { Device } from "./backend.ts";
 export interface DeviceInventory {
   /** GPU ids (nvidia-smi indices). */
   gpus: number[];
+  /** GPU model names by index, as nvidia-smi reports them ("NVIDIA H200"). */
+  gpuNames?: Record<number, string>;
   /** The CUDA execution provider's libraries are present. */
   cuda: boolean;
   /** Why CUDA is not usable, for error messages. */

@@ -1,3 +1,4 @@
+import { currentRuntime } from "../health/runtime.ts";
 import type { Validation } from "../repository/manifest.ts";
 import { promote, rollback } from "../repository/promotion.ts";
 import type { FlagSpec } from "./flags.ts";
@@ -30,6 +31,17 @@ const PROMOTE_FLAGS: readonly FlagSpec[] = [
     choices: ["cpu", "gpu"],
     help: "validation: the device the version must run on",
   },
+  {
+    name: "gpu",
+    kind: "list",
+    help: "validation: a GPU model it was validated on, as nvidia-smi names it (repeatable); serving GPUs must be among them",
+  },
+  {
+    name: "execution-provider",
+    kind: "string",
+    choices: ["cpu", "cuda"],
+    help: "the execution provider it was validated with, recorded with the runtime (default cuda with --gpu or --device gpu, else cpu)",
+  },
   ...REPOSITORY_FLAGS,
 ];
 
@@ -46,12 +58,18 @@ export function runPromote(argv: readonly string[], output: CommandOutput = proc
     const validation: Validation = {};
     if (values.has("max-latency-ms")) validation.max_latency_ms = values.get("max-latency-ms") as number;
     if (values.has("device")) validation.device = values.get("device") as "cpu" | "gpu";
+    const gpus = (values.get("gpu") as string[] | undefined) ?? [];
+    if (gpus.length > 0) validation.gpu = gpus;
+    const onGpu = gpus.length > 0 || validation.device === "gpu";
+    const provider =
+      (values.get("execution-provider") as "cpu" | "cuda" | undefined) ?? (onGpu ? "cuda" : "cpu");
     return withStore(values, async (store) => {
       const manifest = await promote(store, model, version, {
         weight: values.get("weight") as number | undefined,
         by: values.get("by") as string | undefined,
         note: values.get("note") as string | undefined,
         validation,
+        runtime: currentRuntime(provider),
       });
       output.out(
         `promoted ${model} version ${version} in ${store.location}: revision ${manifest.revision} serves ${describeServing(manifest.serving)}\n`,

@@ -1,6 +1,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { FerryError } from "../core/errors.ts";
+import type { RuntimePolicy } from "../health/runtime.ts";
 import { parseRestrictions } from "../protocol/restrictions.ts";
 import { parseS3Url } from "../repository/s3/s3-location.ts";
 import type { S3Settings } from "../repository/s3/s3-settings.ts";
@@ -41,6 +42,8 @@ export interface ServeOptions {
   grpcRestrictedProtocol: string[];
   /** --allow-code-overrides: the load API may write model code (.ts, .js …); see codeOverridesAllowed. */
   allowCodeOverrides: boolean;
+  /** --runtime-mismatch: a version promoted on another runtime serves (warn) or not (refuse); auto by difference. */
+  runtimeMismatch: RuntimePolicy;
   readinessCheckIntervalSecs: number;
   drainGraceSecs: number;
   s3: S3Settings;
@@ -92,6 +95,12 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   { name: "strict-readiness", kind: "boolean", help: "ready only when every model is ready (default true)" },
   { name: "exit-on-error", kind: "boolean", help: "exit if a model fails to load at start (default false)" },
+  {
+    name: "runtime-mismatch",
+    kind: "string",
+    choices: ["auto", "warn", "refuse"],
+    help: "a version promoted on another runtime: warn (serve), refuse, or auto = warn on patch, refuse on major/minor (default auto)",
+  },
   {
     name: "allow-code-overrides",
     kind: "boolean",
@@ -195,6 +204,7 @@ export function serveOptions(argv: readonly string[]): ServeOptions | "help" {
     httpRestrictedApi: get("http-restricted-api", []),
     grpcRestrictedProtocol: get("grpc-restricted-protocol", []),
     allowCodeOverrides: get("allow-code-overrides", false),
+    runtimeMismatch: get<RuntimePolicy>("runtime-mismatch", "auto"),
     readinessCheckIntervalSecs: atLeast(values, "readiness-check-interval-secs", 30, 0),
     drainGraceSecs: atLeast(values, "drain-grace-secs", 5, 0),
     s3: s3Settings(values),

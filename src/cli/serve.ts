@@ -79,6 +79,8 @@ export async function startServer(
       observerFor: (model, version) => metrics.inference.observerFor(model, version),
       onLoaded: (model, version, seconds) => metrics.inference.recordLoad(model, version, seconds),
       onLoadFailed: (model, version) => metrics.inference.recordLoadFailure(model, version),
+      runtimeMismatch: options.runtimeMismatch,
+      onRuntimeMismatch: (model, version) => metrics.inference.recordRuntimeMismatch(model, version),
     },
     (message) => log.info(message),
   );

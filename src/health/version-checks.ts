@@ -26,7 +26,8 @@ export interface CheckedVersion {
 }
 
 /**
- * The checks that make a version "ready", beyond being loaded: its backend
+ * The checks that make a version "ready", beyond being loaded (after the
+ * ones the loader ran first: runtime, warm-up): its backend
  * runs on the devices the config asked for, a GPU path was exercised where
  * KIND_GPU, and a synthetic request through the whole request path is
  * answered within the latency bound with outputs of the declared shapes
@@ -34,8 +35,9 @@ export interface CheckedVersion {
  */
 export async function readinessChecks(
   version: CheckedVersion,
-  warmup: CheckResult | undefined,
+  earlier: CheckResult[],
 ): Promise<CheckResult[]> {
+  const warmup = earlier.find((check) => check.name === "warmup");
   const checks: CheckResult[] = [
     await timedCheck("backend", async () => ({
       status: "PASS",
@@ -58,7 +60,7 @@ export async function readinessChecks(
       return { status: "FAIL", detail: "no inference has run on the GPU instances" };
     }),
   ];
-  if (warmup) checks.push(warmup);
+  checks.push(...earlier);
   checks.push(...(await syntheticChecks(version)));
   // Before a version serves, each golden request runs once per instance (the pool hands each run to the next).
   if (version.golden.length > 0) checks.push(await goldenCheck(version, Math.max(1, version.devices.length)));

@@ -29,6 +29,7 @@ export class InferenceMetrics {
   private readonly loadDuration: Gauge<"model" | "version">;
   private readonly warmupDuration: Gauge<"model" | "version">;
   private readonly loadFailures: Counter<"model" | "version">;
+  private readonly runtimeMismatches: Counter<"model" | "version">;
   private readonly durations: Record<Stage, Counter<"model" | "version">>;
   private readonly histograms: Record<Stage, Histogram<"model" | "version">>;
   private readonly batchSize: Histogram<"model" | "version">;
@@ -76,6 +77,12 @@ export class InferenceMetrics {
     this.loadFailures = new Counter({
       name: "ferry_model_load_failures_total",
       help: "Loads of a model version that failed (missing file, checksum mismatch, bad manifest or config, backend error, failed validation)",
+      labelNames: MODEL_LABELS,
+      registers,
+    });
+    this.runtimeMismatches = new Counter({
+      name: "ferry_runtime_mismatch_total",
+      help: "Versions that serve on another runtime (ferry, onnxruntime-node, Bun, execution provider) than they were promoted with (--runtime-mismatch warns)",
       labelNames: MODEL_LABELS,
       registers,
     });
@@ -179,6 +186,11 @@ export class InferenceMetrics {
   recordLoad(model: string, version: string, seconds: { load: number; warmup: number }): void {
     this.loadDuration.labels({ model, version }).set(seconds.load);
     this.warmupDuration.labels({ model, version }).set(seconds.warmup);
+  }
+
+  /** ferry_runtime_mismatch_total: a version loaded on another runtime than promoted, and served. */
+  recordRuntimeMismatch(model: string, version: string): void {
+    this.runtimeMismatches.labels({ model, version }).inc();
   }
 
   /** ferry_model_load_failures_total; version "" when the model failed before any version was named. */

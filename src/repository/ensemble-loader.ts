@@ -44,7 +44,7 @@ export async function loadEnsembleVersion(
     sequenceId: undefined,
     syntheticInputs: parts.golden[0]?.inputs,
   });
-  loaded.health = verdict(await readinessChecks(loaded, undefined));
+  loaded.health = verdict(await readinessChecks(loaded, []));
   if (!loaded.health.ready) throw new HealthCheckError(loaded.health.checks);
   return loaded;
 }

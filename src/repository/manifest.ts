@@ -1,4 +1,5 @@
 import { FerryError } from "../core/errors.ts";
+import type { Runtime } from "../health/runtime.ts";
 
 /** Where a model's promotion manifest lives, beside config.pbtxt. */
 export const MANIFEST_FILE = "promotion.json";
@@ -13,9 +14,14 @@ export interface FileDigest {
 export interface Validation {
   /** Latency bound of warm-up and the synthetic check, replacing readiness_max_latency_ms. */
   max_latency_ms?: number;
-  /** "gpu": refuse the version unless its instances really run on a GPU. */
+  /** "gpu": refuse the version unless its instances really run on a GPU; "cpu": unless they all run on the CPU. */
   device?: "cpu" | "gpu";
+  /** GPU names (as nvidia-smi reports them) it was validated on: the GPUs it runs on must be among them. */
+  gpu?: string[];
 }
+
+/** The runtime `ferry promote` recorded: a serving host that differs says so (the `runtime` check). */
+export type { Runtime };
 
 export interface ServingEntry {
   /** Version directory name. */
@@ -25,6 +31,7 @@ export interface ServingEntry {
   /** Every file the version is made of, relative to the model directory (config.pbtxt included). */
   files: Record<string, FileDigest>;
   validation?: Validation;
+  runtime?: Runtime;
 }
 
 /** One state of the manifest: what served, and who decided it when. */
@@ -108,7 +115,7 @@ function parseState(state: Record<string, unknown>, source: string, at: string):
 
 function parseServing(value: unknown, source: string, at: string): ServingEntry {
   const entry = object(value, source, at);
-  allowOnly(entry, ["version", "weight", "files", "validation"], source, at);
+  allowOnly(entry, ["version", "weight", "files", "validation", "runtime"], source, at);
   const version = entry.version;
   if (typeof version !== "string" || !/^[1-9][0-9]*$/.test(version))
     throw invalid(source, `${at}.version`, 'must be a version directory name like "3"');
@@ -140,23 +147,46 @@ function parseServing(value: unknown, source: string, at: string): ServingEntry 
   if (foreign)
     throw invalid(source, `${at}.files['${foreign}']`, `belongs to another version than ${version}`);
   const parsed: ServingEntry = { version, weight: weight as number, files };
-  if (entry.validation !== undefined) {
-    const validation = object(entry.validation, source, `${at}.validation`);
-    allowOnly(validation, ["max_latency_ms", "device"], source, `${at}.validation`);
-    parsed.validation = {};
-    if (validation.max_latency_ms !== undefined) {
-      if (typeof validation.max_latency_ms !== "number" || !(validation.max_latency_ms > 0)) {
-        throw invalid(source, `${at}.validation.max_latency_ms`, "must be a positive number");
-      }
-      parsed.validation.max_latency_ms = validation.max_latency_ms;
+  if (entry.validation !== undefined)
+    parsed.validation = parseValidation(entry.validation, source, `${at}.validation`);
+  if (entry.runtime !== undefined) parsed.runtime = parseRuntime(entry.runtime, source, `${at}.runtime`);
+  return parsed;
+}
+
+function parseValidation(value: unknown, source: string, at: string): Validation {
+  const validation = object(value, source, at);
+  allowOnly(validation, ["max_latency_ms", "device", "gpu"], source, at);
+  const parsed: Validation = {};
+  if (validation.max_latency_ms !== undefined) {
+    if (typeof validation.max_latency_ms !== "number" || !(validation.max_latency_ms > 0)) {
+      throw invalid(source, `${at}.max_latency_ms`, "must be a positive number");
     }
-    if (validation.device !== undefined) {
-      if (validation.device !== "cpu" && validation.device !== "gpu")
-        throw invalid(source, `${at}.validation.device`, 'must be "cpu" or "gpu"');
-      parsed.validation.device = validation.device;
-    }
+    parsed.max_latency_ms = validation.max_latency_ms;
+  }
+  if (validation.device !== undefined) {
+    if (validation.device !== "cpu" && validation.device !== "gpu")
+      throw invalid(source, `${at}.device`, 'must be "cpu" or "gpu"');
+    parsed.device = validation.device;
+  }
+  if (validation.gpu !== undefined) {
+    const names = array(validation.gpu, source, `${at}.gpu`).map((name, index) =>
+      string(name, source, `${at}.gpu[${index}]`),
+    );
+    if (names.length === 0) throw invalid(source, `${at}.gpu`, "must name at least one GPU");
+    if (parsed.device === "cpu") throw invalid(source, `${at}.gpu`, 'cannot be set with device "cpu"');
+    parsed.gpu = names;
   }
   return parsed;
+}
+
+function parseRuntime(value: unknown, source: string, at: string): Runtime {
+  const runtime = object(value, source, at);
+  const keys = ["ferry", "onnxruntime_node", "bun", "execution_provider"];
+  allowOnly(runtime, keys, source, at);
+  for (const key of keys) string(runtime[key], source, `${at}.${key}`);
+  if (runtime.execution_provider !== "cpu" && runtime.execution_provider !== "cuda")
+    throw invalid(source, `${at}.execution_provider`, 'must be "cpu" or "cuda"');
+  return runtime as unknown as Runtime;
 }
 
 /**

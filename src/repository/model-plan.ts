@@ -12,6 +12,7 @@ import { isEnsemble } from "../config/validate-ensemble.ts";
 import { FerryError } from "../core/errors.ts";
 import type { InferenceObserver } from "../core/observer.ts";
 import { type ModelConfig, ModelConfigSchema } from "../gen/model_config_pb.ts";
+import type { Runtime, RuntimePolicy } from "../health/runtime.ts";
 import type { Router } from "../serving/router.ts";
 import { checkDigest, sha256OfJson } from "./digest.ts";
 import type { ServingEntry, Validation } from "./manifest.ts";
@@ -35,6 +36,10 @@ export interface LoaderOptions {
   onLoadFailed?(model: string, version: string, reason: string): void;
   /** How an ensemble reaches its composing models (the model manager sets it). */
   router?: Router;
+  /** --runtime-mismatch: what a runtime other than the promoted one does to a version. */
+  runtimeMismatch?: RuntimePolicy;
+  /** A version that serves on another runtime than it was promoted with (policy warn), for metrics. */
+  onRuntimeMismatch?(model: string, version: string): void;
 }
 
 export interface ModelPlan {
@@ -55,6 +60,8 @@ export interface ModelPlan {
   pins: Map<number, PinnedFiles>;
   /** Per version, what the manifest requires of it before it takes traffic. */
   validation: Map<number, Validation>;
+  /** Per version, the runtime it was promoted with. */
+  runtimes: Map<number, Runtime>;
 }
 
 /**
@@ -94,6 +101,9 @@ export async function planModel(
       entry.validation ? [[Number(entry.version), entry.validation]] : [],
     ),
   );
+  const runtimes = new Map(
+    manifest?.serving.flatMap((entry) => (entry.runtime ? [[Number(entry.version), entry.runtime]] : [])),
+  );
   const configIdentity = override ? toJson(ModelConfigSchema, override) : listing.configText;
   const identities = new Map(
     load.map((version) => [
@@ -103,6 +113,7 @@ export async function planModel(
         listing.versionStamps.get(version),
         pins.get(version),
         validation.get(version),
+        runtimes.get(version),
       ]),
     ]),
   );
@@ -121,6 +132,7 @@ export async function planModel(
     identities,
     pins,
     validation,
+    runtimes,
   };
 }
 

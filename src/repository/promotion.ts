@@ -5,6 +5,7 @@ import {
   MANIFEST_SCHEMA,
   type ManifestState,
   type PromotionManifest,
+  type Runtime,
   type ServingEntry,
   type Validation,
 } from "./manifest.ts";
@@ -20,6 +21,8 @@ export interface PromoteOptions {
   by?: string;
   note?: string;
   validation?: Validation;
+  /** The runtime the promoter validated with, recorded for serving hosts to compare. */
+  runtime?: Runtime;
   now?: Date;
 }
 
@@ -46,6 +49,7 @@ export async function promote(
   const files = await store.digestFiles(model, version);
   const entry: ServingEntry = { version, weight, files };
   if (options.validation && Object.keys(options.validation).length > 0) entry.validation = options.validation;
+  if (options.runtime) entry.runtime = options.runtime;
   const others = (current?.serving ?? []).filter((other) => other.version !== version);
   let serving: ServingEntry[];
   if (weight === 100) serving = [entry];

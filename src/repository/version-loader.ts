@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { Device, ModelInstance } from "../backends/backend.ts";
+import type { ModelInstance } from "../backends/backend.ts";
 import { placeInstances } from "../backends/devices.ts";
 import { outputSpecs } from "../config/tensor-spec.ts";
 import { splitAlongBatch } from "../core/batch-split.ts";
@@ -11,11 +11,13 @@ import {
   type ModelConfig,
 } from "../gen/model_config_pb.ts";
 import { HealthCheckError, verdict } from "../health/checks.ts";
+import { currentRuntime, runtimeCheck } from "../health/runtime.ts";
 import { warmupSamples } from "../health/samples.ts";
 import { readinessChecks } from "../health/version-checks.ts";
 import { warmUp } from "../health/warmup.ts";
 import { createScheduler } from "../scheduler/create-scheduler.ts";
 import { ModelVersion } from "../serving/model-version.ts";
+import { checkDevicePins } from "./device-pins.ts";
 import { loadEnsembleVersion } from "./ensemble-loader.ts";
 import { readInitialStates } from "./initial-state.ts";
 import type { LoaderOptions, ModelPlan } from "./model-plan.ts";
@@ -48,7 +50,14 @@ export async function loadVersion(
   }
   const modelFile = join(dir.path, config.defaultModelFilename);
   const { placements, notes } = placeInstances(config, options.devices, options.gpuFallback);
-  if (validation?.device === "gpu") requireGpu(placements.map((placement) => placement.device));
+  const devices = placements.map((placement) => placement.device);
+  checkDevicePins(validation, devices, options.devices);
+  const runtime = runtimeCheck(
+    plan.runtimes.get(version),
+    currentRuntime(devices.some((device) => device.startsWith("gpu:")) ? "cuda" : "cpu"),
+    options.runtimeMismatch ?? "auto",
+  );
+  if (runtime.status === "FAIL") throw new HealthCheckError([runtime]);
   const instances: ModelInstance[] = [];
   try {
     for (const { instanceName, device } of placements) {
@@ -93,7 +102,9 @@ export async function loadVersion(
       syntheticInputs:
         config.modelWarmup.length > 0 ? firstRow(samples[0]?.inputs ?? [], config) : parts.golden[0]?.inputs,
     });
-    loaded.health = verdict(await readinessChecks(loaded, warmup));
+    const earlier = runtime.status === "SKIP" ? [warmup] : [runtime, warmup];
+    loaded.health = verdict(await readinessChecks(loaded, earlier));
+    if (runtime.status === "WARN") options.onRuntimeMismatch?.(name, versionText);
     if (!loaded.health.ready) throw new HealthCheckError(loaded.health.checks);
     options.onLoaded?.(name, versionText, {
       load: (performance.now() - started) / 1000,
@@ -125,16 +136,4 @@ function readinessSequenceId(config: ModelConfig): bigint | string | undefined {
     .flatMap((input) => input.control)
     .find((control) => control.kind === ControlKind.CONTROL_SEQUENCE_CORRID);
   return corrid?.dataType === ConfigType.TYPE_STRING ? "ferry-readiness-check" : 2n ** 63n - 1n;
-}
-
-/** Manifest validation `device: "gpu"`: every instance must really run on a GPU. */
-function requireGpu(devices: Device[]): void {
-  const onCpu = devices.filter((device) => !device.startsWith("gpu")).length;
-  if (onCpu > 0) {
-    throw new FerryError(
-      "FAILED_PRECONDITION",
-      "health",
-      `validation: the promotion manifest requires device gpu, but ${onCpu} of ${devices.length} instance(s) would run on cpu`,
-    );
-  }
 }

@@ -11,7 +11,7 @@ const CUDA_LIBRARIES = ["libonnxruntime_providers_shared.so", "libonnxruntime_pr
  * GPUs nvidia-smi sees. onnxruntime-node ships CPU libraries only; CUDA
  * needs its provider libraries next to the binding (see README, GPU hosts).
  */
-export function detectDevices(listGpus: () => number[] = nvidiaSmiGpus): DeviceInventory {
+export function detectDevices(listGpus: () => Record<number, string> = nvidiaSmiGpus): DeviceInventory {
   const binDir = bindingDir();
   const bundled =
     ort.listSupportedBackends?.().some((backend) => backend.name === "cuda" && backend.bundled) ?? false;
@@ -19,7 +19,8 @@ export function detectDevices(listGpus: () => number[] = nvidiaSmiGpus): DeviceI
     ? CUDA_LIBRARIES.filter((library) => !existsSync(join(binDir, library)))
     : CUDA_LIBRARIES;
   const cuda = bundled || absent.length === 0;
-  const inventory: DeviceInventory = { gpus: listGpus(), cuda };
+  const gpuNames = listGpus();
+  const inventory: DeviceInventory = { gpus: Object.keys(gpuNames).map(Number), gpuNames, cuda };
   if (!cuda)
     inventory.cudaMissing = `${absent.join(", ")} not in ${binDir ?? "onnxruntime-node's bin folder"}`;
   return inventory;
@@ -28,7 +29,9 @@ export function detectDevices(listGpus: () => number[] = nvidiaSmiGpus): DeviceI
 /** A line for the start-up log. */
 export function describeDevices(inventory: DeviceInventory): string {
   const cuda = inventory.cuda ? "cuda (available)" : `cuda (unavailable: ${inventory.cudaMissing})`;
-  const gpus = inventory.gpus.length > 0 ? inventory.gpus.join(", ") : "none";
+  const named = (gpu: number) =>
+    inventory.gpuNames?.[gpu] ? `${gpu} (${inventory.gpuNames[gpu]})` : String(gpu);
+  const gpus = inventory.gpus.length > 0 ? inventory.gpus.map(named).join(", ") : "none";
   return `execution providers: cpu (available), ${cuda}; GPUs: ${gpus}`;
 }
 
@@ -41,20 +44,20 @@ function bindingDir(): string | undefined {
   }
 }
 
-/** GPU indices from nvidia-smi, none when it is absent or fails. */
-export function nvidiaSmiGpus(): number[] {
+/** GPU names by index from nvidia-smi, none when it is absent or fails. */
+export function nvidiaSmiGpus(): Record<number, string> {
   try {
-    const result = Bun.spawnSync(["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"], {
+    const result = Bun.spawnSync(["nvidia-smi", "--query-gpu=index,name", "--format=csv,noheader"], {
       timeout: 5000,
     });
-    if (result.exitCode !== 0) return [];
-    return result.stdout
-      .toString()
-      .split("\n")
-      .map((line) => line.trim())
-      .filter((line) => /^[0-9]+$/.test(line))
-      .map(Number);
+    if (result.exitCode !== 0) return {};
+    const gpus: Record<number, string> = {};
+    for (const line of result.stdout.toString().split("\n")) {
+      const match = /^\s*([0-9]+)\s*,\s*(.+?)\s*$/.exec(line);
+      if (match) gpus[Number(match[1])] = match[2] as string;
+    }
+    return gpus;
   } catch {
-    return [];
+    return {};
   }
 }
