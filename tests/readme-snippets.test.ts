@@ -96,6 +96,7 @@ describe("README reference", () => {
       "onnxruntime_node",
       "bun",
       "execution_provider",
+      "pipeline",
       "promoted_by",
       "promoted_at",
       "note",

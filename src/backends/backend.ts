@@ -1,3 +1,4 @@
+import type { ModelDependency } from "../config/dependencies.ts";
 import type { ModelSignature } from "../config/signature.ts";
 import type { FerryError } from "../core/errors.ts";
 import type { InferRequest, InferResponse } from "../core/request.ts";
@@ -21,6 +22,8 @@ export interface LoadSpec {
   device: Device;
   /** How model code reaches other models (TypeScript models' `context.infer`). */
   caller?: ModelCaller;
+  /** The models it may call and at which version (a promoted pipeline's pins); default: its config's ferry.calls. */
+  calls?: ModelDependency[];
 }
 
 /**

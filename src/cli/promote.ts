@@ -1,7 +1,7 @@
 import { currentRuntime } from "../health/runtime.ts";
 import type { Validation } from "../repository/manifest.ts";
 import { promote, rollback } from "../repository/promotion.ts";
-import type { FlagSpec } from "./flags.ts";
+import { FlagError, type FlagSpec } from "./flags.ts";
 import {
   type CommandOutput,
   type CommandSpec,
@@ -37,6 +37,11 @@ const PROMOTE_FLAGS: readonly FlagSpec[] = [
     help: "validation: a GPU model it was validated on, as nvidia-smi names it (repeatable); serving GPUs must be among them",
   },
   {
+    name: "with",
+    kind: "list",
+    help: "a pipeline entry: <model>=<version> of a model it runs on (repeatable; default: that model's promoted version, else its newest)",
+  },
+  {
     name: "execution-provider",
     kind: "string",
     choices: ["cpu", "cuda"],
@@ -70,6 +75,7 @@ export function runPromote(argv: readonly string[], output: CommandOutput = proc
         note: values.get("note") as string | undefined,
         validation,
         runtime: currentRuntime(provider),
+        with: parseWith((values.get("with") as string[] | undefined) ?? []),
       });
       output.out(
         `promoted ${model} version ${version} in ${store.location}: revision ${manifest.revision} serves ${describeServing(manifest.serving)}\n`,
@@ -77,6 +83,16 @@ export function runPromote(argv: readonly string[], output: CommandOutput = proc
       return 0;
     });
   });
+}
+
+function parseWith(entries: string[]): Record<string, string> {
+  const chosen: Record<string, string> = {};
+  for (const entry of entries) {
+    const match = /^([^=]+)=([1-9][0-9]*)$/.exec(entry);
+    if (!match) throw new FlagError(`--with expects <model>=<version>, got '${entry}'`);
+    chosen[match[1] as string] = match[2] as string;
+  }
+  return chosen;
 }
 
 const ROLLBACK_FLAGS: readonly FlagSpec[] = [

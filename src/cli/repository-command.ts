@@ -6,6 +6,7 @@ import { LocalSource } from "../repository/local-source.ts";
 import type { PromotionStore } from "../repository/promotion-store.ts";
 import { parseS3Url } from "../repository/s3/s3-location.ts";
 import { S3Source } from "../repository/s3/s3-source.ts";
+import type { ModelSource } from "../repository/source.ts";
 import { FlagError, type FlagSpec, type FlagValues, formatHelp, parseFlags } from "./flags.ts";
 import { S3_FLAGS, s3Settings } from "./s3-flags.ts";
 
@@ -56,7 +57,10 @@ export const REPOSITORY_FLAGS: readonly FlagSpec[] = [
 ];
 
 /** The promotion store behind --repository: a local directory or an S3 bucket. */
-function openStore(values: FlagValues): PromotionStore & { close?(): void } {
+/** A repository ferry's subcommands read (listings, configs) and promote in. */
+export type RepositoryStore = PromotionStore & Pick<ModelSource, "describe"> & { close?(): void };
+
+function openStore(values: FlagValues): RepositoryStore {
   const repository = values.get("repository") as string;
   if (!repository.startsWith("s3://")) return new LocalSource(repository);
   try {
@@ -73,7 +77,7 @@ function openStore(values: FlagValues): PromotionStore & { close?(): void } {
 /** Opens the --repository store for `use` and closes it afterwards. */
 export async function withStore<T>(
   values: FlagValues,
-  use: (store: PromotionStore & { close?(): void }) => Promise<T>,
+  use: (store: RepositoryStore) => Promise<T>,
 ): Promise<T> {
   const store = openStore(values);
   try {

@@ -66,7 +66,8 @@ export function describeServing(serving: ServingEntry[]): string {
   return serving
     .map((entry) => {
       const checks = Object.entries(entry.validation ?? {}).map(([key, value]) => `${key} ${value}`);
-      return `version ${entry.version} (${entry.weight}%${checks.length ? `; validation: ${checks.join(", ")}` : ""})`;
+      const pipeline = (entry.pipeline ?? []).map((pin) => `${pin.model} ${pin.version}`);
+      return `version ${entry.version} (${entry.weight}%${checks.length ? `; validation: ${checks.join(", ")}` : ""}${pipeline.length ? `; pipeline: ${pipeline.join(", ")}` : ""})`;
     })
     .join(", ");
 }
@@ -95,6 +96,7 @@ async function serverReport(
 ): Promise<{ inSync: boolean; text: string }> {
   const base = server.replace(/\/$/, "");
   let rows: IndexRow[];
+  let all: IndexRow[];
   try {
     const response = await fetch(`${base}/v2/repository/index`, {
       method: "POST",
@@ -113,6 +115,7 @@ async function serverReport(
         text: `server ${base}: repository index answered ${response.status}${why ? `: ${why}` : ""}\n`,
       };
     }
+    all = body;
     rows = body.filter((row) => row.name === model);
   } catch (error) {
     return {
@@ -122,10 +125,18 @@ async function serverReport(
   }
   const state = (version: string) => rows.find((row) => row.version === version);
   const wanted = manifest?.serving.map((entry) => entry.version) ?? [];
+  // A pipeline entry is in sync only when every model of each serving version's set is loaded too.
+  const pins = (manifest?.serving ?? []).flatMap((entry) =>
+    (entry.pipeline ?? []).map((pin) => ({
+      of: entry.version,
+      pin,
+      row: all.find((row) => row.name === pin.model && row.version === pin.version),
+    })),
+  );
   const inSync =
-    wanted.length > 0
+    (wanted.length > 0
       ? wanted.every((version) => state(version)?.state === "READY")
-      : rows.some((row) => row.state === "READY");
+      : rows.some((row) => row.state === "READY")) && pins.every(({ row }) => row?.state === "READY");
   const lines = [
     `server ${base}: ${inSync ? "in sync" : manifest ? "not serving the manifest's versions" : "not serving the model"}`,
   ];
@@ -137,6 +148,11 @@ async function serverReport(
   }
   for (const version of wanted.filter((version) => !state(version)))
     lines.push(`  * version ${version}: not known to the server`);
+  for (const { of, pin, row } of pins) {
+    lines.push(
+      `  * version ${of}'s pipeline: ${pin.model} version ${pin.version}: ${row?.state ?? "not known to the server"}${row?.reason ? ` (${row.reason})` : ""}`,
+    );
+  }
   return { inSync, text: `${lines.join("\n")}\n` };
 }
 

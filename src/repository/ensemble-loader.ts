@@ -32,6 +32,11 @@ export async function loadEnsembleVersion(
     model: parts.model,
     scheduling: scheduling.value,
     composing: (model, wanted) => router.resolve(model, wanted).model,
+    pinned: new Map(
+      parts.composing.flatMap((dependency) =>
+        dependency.version ? [[dependency.model, dependency.version]] : [],
+      ),
+    ),
   });
   const loaded = new ModelVersion({
     ...parts,

@@ -23,6 +23,13 @@ export interface Validation {
 /** The runtime `ferry promote` recorded: a serving host that differs says so (the `runtime` check). */
 export type { Runtime };
 
+/** A model a pipeline entry runs on, pinned in the entry's manifest: its exact version and files. */
+export interface PipelinePin {
+  model: string;
+  version: string;
+  files: Record<string, FileDigest>;
+}
+
 export interface ServingEntry {
   /** Version directory name. */
   version: string;
@@ -32,6 +39,12 @@ export interface ServingEntry {
   files: Record<string, FileDigest>;
   validation?: Validation;
   runtime?: Runtime;
+  /**
+   * A pipeline entry (an ensemble, a TypeScript model with ferry.calls):
+   * the version and files of every model it runs on. This version of the
+   * entry runs on exactly these, and switches together with them.
+   */
+  pipeline?: PipelinePin[];
 }
 
 /** One state of the manifest: what served, and who decided it when. */
@@ -115,16 +128,31 @@ function parseState(state: Record<string, unknown>, source: string, at: string):
 
 function parseServing(value: unknown, source: string, at: string): ServingEntry {
   const entry = object(value, source, at);
-  allowOnly(entry, ["version", "weight", "files", "validation", "runtime"], source, at);
+  allowOnly(entry, ["version", "weight", "files", "validation", "runtime", "pipeline"], source, at);
   const version = entry.version;
   if (typeof version !== "string" || !/^[1-9][0-9]*$/.test(version))
     throw invalid(source, `${at}.version`, 'must be a version directory name like "3"');
   const weight = entry.weight;
   if (!Number.isInteger(weight) || (weight as number) < 0 || (weight as number) > 100)
     throw invalid(source, `${at}.weight`, "must be an integer from 0 to 100");
+  const files = parseFiles(entry.files, source, `${at}.files`);
+  if (!Object.keys(files).some((path) => path.startsWith(`${version}/`)))
+    throw invalid(source, `${at}.files`, `lists no file of version ${version}`);
+  const foreign = Object.keys(files).find((path) => isVersionFile(path) && !path.startsWith(`${version}/`));
+  if (foreign)
+    throw invalid(source, `${at}.files['${foreign}']`, `belongs to another version than ${version}`);
+  const parsed: ServingEntry = { version, weight: weight as number, files };
+  if (entry.validation !== undefined)
+    parsed.validation = parseValidation(entry.validation, source, `${at}.validation`);
+  if (entry.runtime !== undefined) parsed.runtime = parseRuntime(entry.runtime, source, `${at}.runtime`);
+  if (entry.pipeline !== undefined) parsed.pipeline = parsePipeline(entry.pipeline, source, `${at}.pipeline`);
+  return parsed;
+}
+
+function parseFiles(value: unknown, source: string, at: string): Record<string, FileDigest> {
   const files: Record<string, FileDigest> = {};
-  for (const [path, digest] of Object.entries(object(entry.files, source, `${at}.files`))) {
-    const where = `${at}.files['${path}']`;
+  for (const [path, digest] of Object.entries(object(value, source, at))) {
+    const where = `${at}['${path}']`;
     if (
       path === "" ||
       path.startsWith("/") ||
@@ -141,16 +169,26 @@ function parseServing(value: unknown, source: string, at: string): ServingEntry 
       throw invalid(source, `${where}.size`, "must be a non-negative integer");
     files[path] = { sha256: file.sha256, size: file.size as number };
   }
-  if (!Object.keys(files).some((path) => path.startsWith(`${version}/`)))
-    throw invalid(source, `${at}.files`, `lists no file of version ${version}`);
-  const foreign = Object.keys(files).find((path) => isVersionFile(path) && !path.startsWith(`${version}/`));
-  if (foreign)
-    throw invalid(source, `${at}.files['${foreign}']`, `belongs to another version than ${version}`);
-  const parsed: ServingEntry = { version, weight: weight as number, files };
-  if (entry.validation !== undefined)
-    parsed.validation = parseValidation(entry.validation, source, `${at}.validation`);
-  if (entry.runtime !== undefined) parsed.runtime = parseRuntime(entry.runtime, source, `${at}.runtime`);
-  return parsed;
+  return files;
+}
+
+function parsePipeline(value: unknown, source: string, at: string): PipelinePin[] {
+  const pins = array(value, source, at).map((item, index) => {
+    const where = `${at}[${index}]`;
+    const pin = object(item, source, where);
+    allowOnly(pin, ["model", "version", "files"], source, where);
+    const model = string(pin.model, source, `${where}.model`);
+    const version = pin.version;
+    if (typeof version !== "string" || !/^[1-9][0-9]*$/.test(version))
+      throw invalid(source, `${where}.version`, 'must be a version directory name like "3"');
+    const files = parseFiles(pin.files, source, `${where}.files`);
+    if (!Object.keys(files).some((path) => path.startsWith(`${version}/`)))
+      throw invalid(source, `${where}.files`, `lists no file of version ${version}`);
+    return { model, version, files };
+  });
+  const models = pins.map((pin) => pin.model);
+  if (new Set(models).size !== models.length) throw invalid(source, at, "pins a model twice");
+  return pins;
 }
 
 function parseValidation(value: unknown, source: string, at: string): Validation {

@@ -3,6 +3,7 @@ import type { CheckResult } from "../health/checks.ts";
 import type { VersionState, VersionStatus } from "../health/version-status.ts";
 import type { ModelVersion } from "../serving/model-version.ts";
 import type { WeightedRoutes } from "./routing.ts";
+import type { ModelListing, PinnedFiles } from "./source.ts";
 
 export interface VersionSlot {
   state: VersionState;
@@ -13,6 +14,8 @@ export interface VersionSlot {
   checks?: CheckResult[];
   /** What the serving copy was loaded from (plan identity); a poll reloads it only when this changes. */
   identity?: string;
+  /** The files a manifest pinned for the serving copy, if one did. */
+  pinned?: PinnedFiles;
 }
 
 /** One model in the manager's table: its versions' slots, routes, and the queue of operations on it. */
@@ -84,6 +87,28 @@ export class ModelEntry {
     return slot.serving;
   }
 
+  /**
+   * A listing, manifest, config or pinned file failed before any version
+   * could load: serving versions keep serving with the reason attached; the
+   * versions the manifest names (else the newest listed one) show it; with
+   * nothing serving, the model itself does. Returns those versions.
+   */
+  recordFailure(listing: ModelListing | undefined, reason: string): number[] {
+    const named = listing?.manifest?.serving.map((served) => Number(served.version));
+    const newest = listing?.versions.at(-1);
+    const targets = named ?? (newest === undefined ? [] : [newest]);
+    const serving = [...this.versions.values()].filter((slot) => slot.serving);
+    for (const slot of serving) slot.reason = `reload failed: ${reason}`;
+    if (serving.length === 0) {
+      for (const slot of this.versions.values()) Object.assign(slot, { state: "UNAVAILABLE", reason });
+      this.failure = reason;
+    }
+    for (const version of targets) {
+      if (!this.versions.get(version)?.serving) this.versions.set(version, { state: "UNAVAILABLE", reason });
+    }
+    return targets;
+  }
+
   statuses(): VersionStatus[] {
     if (this.versions.size === 0 && this.failure)
       return [{ version: "", state: "UNAVAILABLE", reason: this.failure }];
@@ -91,4 +116,30 @@ export class ModelEntry {
       .sort(([a], [b]) => a - b)
       .map(([version, slot]) => ({ version: String(version), state: slot.state, reason: slot.reason }));
   }
+}
+
+/** One row of the repository index: name only for a model never loaded. */
+export interface IndexEntry {
+  name: string;
+  version?: string;
+  state?: VersionState;
+  reason?: string;
+}
+
+/** The repository index: a row per known version, the name alone for a model never loaded. */
+export function indexRows(
+  names: string[],
+  statusOf: (name: string) => VersionStatus[],
+  readyOnly: boolean,
+): IndexEntry[] {
+  const rows: IndexEntry[] = [];
+  for (const name of names) {
+    const statuses = statusOf(name);
+    if (statuses.length === 0 && !readyOnly) rows.push({ name });
+    for (const status of statuses) {
+      if (readyOnly && status.state !== "READY") continue;
+      rows.push(status.version ? { name, ...status } : { name, state: status.state, reason: status.reason });
+    }
+  }
+  return rows;
 }

@@ -2,15 +2,18 @@ import { FerryError } from "../core/errors.ts";
 import type { InferRequest, InferResponse } from "../core/request.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
 import { type CheckResult, HealthCheckError, type VersionHealth } from "../health/checks.ts";
-import { UNLOADED, type VersionState, type VersionStatus } from "../health/version-status.ts";
+import { UNLOADED, type VersionStatus } from "../health/version-status.ts";
 import type { ModelVersion } from "../serving/model-version.ts";
 import type { Router } from "../serving/router.ts";
 import { ModelDependencies } from "./model-dependencies.ts";
-import { ModelEntry } from "./model-entry.ts";
+import { type IndexEntry, indexRows, ModelEntry } from "./model-entry.ts";
 import { type LoaderOptions, type ModelPlan, planModel } from "./model-plan.ts";
+import { PipelinePins } from "./pipeline-pins.ts";
 import { WeightedRoutes } from "./routing.ts";
 import type { ModelListing, ModelSource } from "./source.ts";
 import { loadVersion } from "./version-loader.ts";
+
+export type { IndexEntry } from "./model-entry.ts";
 
 export interface LoadOverride {
   config?: ModelConfig;
@@ -20,14 +23,6 @@ export interface LoadOverride {
 export interface LoadMode {
   /** Reload versions that already serve even if nothing about them changed (the load API does). */
   force: boolean;
-}
-
-/** One row of the repository index: name only for a model never loaded. */
-export interface IndexEntry {
-  name: string;
-  version?: string;
-  state?: VersionState;
-  reason?: string;
 }
 
 type Log = (message: string) => void;
@@ -51,12 +46,24 @@ export class ModelManager implements Router {
 
   private readonly options: LoaderOptions;
   private readonly dependencies: ModelDependencies;
+  private readonly pins: PipelinePins;
 
   constructor(
     options: LoaderOptions,
     private readonly log: Log = console.log,
   ) {
     this.options = { ...options, router: this };
+    this.pins = new PipelinePins({
+      entry: (name) => this.entry(name),
+      existing: (name) => this.models.get(name),
+      plan: async (name, manifest) => {
+        const listing = await this.options.source.describe(name);
+        return planModel({ ...listing, manifest }, this.options);
+      },
+      loadCandidate: (entry, version, plan) => this.loadCandidate(entry, version, plan, this.options),
+      unloadVersions: (entry, versions) => this.unloadVersions(entry, versions),
+      onLoadFailed: (model, version, reason) => this.options.onLoadFailed?.(model, version, reason),
+    });
     this.dependencies = new ModelDependencies(
       this,
       (model) => (this.models.get(model)?.servingNumbers().length ?? 0) > 0,
@@ -76,18 +83,7 @@ export class ModelManager implements Router {
    */
   async index(readyOnly: boolean): Promise<IndexEntry[]> {
     const names = new Set([...(await this.repositoryModels()), ...this.knownModels()]);
-    const rows: IndexEntry[] = [];
-    for (const name of [...names].sort()) {
-      const statuses = this.versionStatus(name);
-      if (statuses.length === 0 && !readyOnly) rows.push({ name });
-      for (const status of statuses) {
-        if (readyOnly && status.state !== "READY") continue;
-        rows.push(
-          status.version ? { name, ...status } : { name, state: status.state, reason: status.reason },
-        );
-      }
-    }
-    return rows;
+    return indexRows([...names].sort(), (name) => this.versionStatus(name), readyOnly);
   }
 
   /** Whether server readiness waits for this model (see `required`). */
@@ -293,8 +289,13 @@ export class ModelManager implements Router {
     });
     await Promise.all(
       candidates.map(async (version) => {
-        const failure = await this.loadCandidate(entry, version, plan, options);
+        const pins = plan.pipelines.get(version);
+        const failure =
+          (pins && (await this.pins.load(entry, version, pins))) ??
+          (await this.loadCandidate(entry, version, plan, options));
         if (failure) failures.push(failure);
+        const loaded = entry.versions.get(version)?.serving;
+        if (!failure && pins && loaded) this.pins.hold(loaded, pins);
       }),
     );
     const switched = failures.length === 0 || !wasServing;
@@ -330,11 +331,13 @@ export class ModelManager implements Router {
     try {
       const loaded = await loadVersion(name, version, plan, options);
       const previous = entry.versions.get(version)?.serving;
+      const pinned = plan.pins.get(version);
       entry.versions.set(version, {
         state: "READY",
         reason: "",
         serving: loaded,
         identity: plan.identities.get(version),
+        ...(pinned ? { pinned } : {}),
       });
       const warmup = loaded.health.checks.find((check) => check.name === "warmup");
       const warmed = warmup
@@ -370,46 +373,34 @@ export class ModelManager implements Router {
       this.log(`model '${entry.name}' routes unversioned requests ${routes.describe()} (${plan.decidedBy})`);
     }
     entry.routes = routes;
-    const retired = entry.servingNumbers().filter((version) => !plan.versions.includes(version));
+    // A version a pipeline still runs on stays until that pipeline version drains.
+    const retired = entry
+      .servingNumbers()
+      .filter((version) => !plan.versions.includes(version) && !this.pins.isHeld(entry.name, version));
     await this.unloadVersions(entry, retired);
   }
 
   /** A replaced copy drains in the background; the exit timeout can still abort it. */
   private retire(previous: ModelVersion): void {
     this.draining.add(previous);
-    void previous.unload().finally(() => this.draining.delete(previous));
+    void previous.unload().finally(() => {
+      this.draining.delete(previous);
+      this.pins.release(previous);
+    });
   }
 
-  /**
-   * A model whose listing, manifest, config or pinned files failed before
-   * any version could load: serving versions keep serving with the reason
-   * attached; the versions the manifest names (else the newest listed one)
-   * show the reason; with nothing listed the model itself does.
-   */
+  /** A model that failed before any version could load: recorded on its entry, counted and logged once. */
   private recordModelFailure(entry: ModelEntry, listing: ModelListing | undefined, error: FerryError): void {
-    const reason = error.message;
-    const named = listing?.manifest?.serving.map((served) => Number(served.version));
-    const newest = listing?.versions.at(-1);
-    const targets = named ?? (newest === undefined ? [] : [newest]);
-    const serving = [...entry.versions.values()].filter((slot) => slot.serving);
-    for (const slot of serving) slot.reason = `reload failed: ${reason}`;
-    if (serving.length === 0) {
-      for (const slot of entry.versions.values()) Object.assign(slot, { state: "UNAVAILABLE", reason });
-      entry.failure = reason;
-    }
-    for (const version of targets) {
-      if (!entry.versions.get(version)?.serving)
-        entry.versions.set(version, { state: "UNAVAILABLE", reason });
-    }
+    const targets = entry.recordFailure(listing, error.message);
     for (const version of targets.length > 0 ? targets : [""]) {
-      this.options.onLoadFailed?.(entry.name, String(version), reason);
+      this.options.onLoadFailed?.(entry.name, String(version), error.message);
     }
     const kept = entry.servingNumbers();
     this.logFailure(
       entry,
       kept.length > 0
-        ? `model '${entry.name}' keeps serving version(s) ${kept.join(", ")}: ${reason}`
-        : `model '${entry.name}' is UNAVAILABLE: ${reason}`,
+        ? `model '${entry.name}' keeps serving version(s) ${kept.join(", ")}: ${error.message}`
+        : `model '${entry.name}' is UNAVAILABLE: ${error.message}`,
     );
   }
 
@@ -434,6 +425,7 @@ export class ModelManager implements Router {
         this.draining.add(serving);
         await serving.unload();
         this.draining.delete(serving);
+        this.pins.release(serving);
         entry.versions.set(version, { state: "UNAVAILABLE", reason: UNLOADED });
         this.log(`model '${entry.name}' version ${version} unloaded`);
       }),

@@ -15,7 +15,7 @@ import { type ModelConfig, ModelConfigSchema } from "../gen/model_config_pb.ts";
 import type { Runtime, RuntimePolicy } from "../health/runtime.ts";
 import type { Router } from "../serving/router.ts";
 import { checkDigest, sha256OfJson } from "./digest.ts";
-import type { ServingEntry, Validation } from "./manifest.ts";
+import type { PipelinePin, ServingEntry, Validation } from "./manifest.ts";
 import type { Route } from "./routing.ts";
 import type { ModelListing, ModelSource, PinnedFiles } from "./source.ts";
 import { selectVersions } from "./version-policy.ts";
@@ -62,6 +62,8 @@ export interface ModelPlan {
   validation: Map<number, Validation>;
   /** Per version, the runtime it was promoted with. */
   runtimes: Map<number, Runtime>;
+  /** Per version of a pipeline entry, the exact version and files of each model it runs on. */
+  pipelines: Map<number, PipelinePin[]>;
 }
 
 /**
@@ -104,6 +106,9 @@ export async function planModel(
   const runtimes = new Map(
     manifest?.serving.flatMap((entry) => (entry.runtime ? [[Number(entry.version), entry.runtime]] : [])),
   );
+  const pipelines = new Map(
+    manifest?.serving.flatMap((entry) => (entry.pipeline ? [[Number(entry.version), entry.pipeline]] : [])),
+  );
   const configIdentity = override ? toJson(ModelConfigSchema, override) : listing.configText;
   const identities = new Map(
     load.map((version) => [
@@ -114,6 +119,7 @@ export async function planModel(
         pins.get(version),
         validation.get(version),
         runtimes.get(version),
+        pipelines.get(version),
       ]),
     ]),
   );
@@ -133,6 +139,7 @@ export async function planModel(
     pins,
     validation,
     runtimes,
+    pipelines,
   };
 }
 

@@ -9,8 +9,9 @@ import {
   type ServingEntry,
   type Validation,
 } from "./manifest.ts";
+import { pipelinePins } from "./pipeline-promotion.ts";
 import type { PromotionStore } from "./promotion-store.ts";
-import type { PinnedFiles } from "./source.ts";
+import type { ModelSource, PinnedFiles } from "./source.ts";
 
 /** Earlier states kept for rollback; older ones drop off. */
 const HISTORY_LIMIT = 20;
@@ -23,18 +24,21 @@ export interface PromoteOptions {
   validation?: Validation;
   /** The runtime the promoter validated with, recorded for serving hosts to compare. */
   runtime?: Runtime;
+  /** A pipeline entry's dependency versions the promoter chose (`--with model=version`). */
+  with?: Record<string, string>;
   now?: Date;
 }
 
 /**
- * Makes `version` serve: pins the sha256 of every file it is made of and
+ * Makes `version` serve: pins the sha256 of every file it is made of (and,
+ * for a pipeline entry, the version and files of every model it runs on) and
  * writes the next manifest revision with a conditional write, so of two
  * promoters that read the same manifest one wins and the other gets a
  * conflict. With a weight below 100 the other serving versions keep the
  * rest of the traffic, in proportion to their current weights.
  */
 export async function promote(
-  store: PromotionStore,
+  store: PromotionStore & Pick<ModelSource, "describe">,
   model: string,
   version: string,
   options: PromoteOptions = {},
@@ -50,6 +54,8 @@ export async function promote(
   const entry: ServingEntry = { version, weight, files };
   if (options.validation && Object.keys(options.validation).length > 0) entry.validation = options.validation;
   if (options.runtime) entry.runtime = options.runtime;
+  const pipeline = await pipelinePins(store, model, options.with ?? {});
+  if (pipeline.length > 0) entry.pipeline = pipeline;
   const others = (current?.serving ?? []).filter((other) => other.version !== version);
   let serving: ServingEntry[];
   if (weight === 100) serving = [entry];

@@ -58,6 +58,7 @@ export async function loadVersion(
     options.runtimeMismatch ?? "auto",
   );
   if (runtime.status === "FAIL") throw new HealthCheckError([runtime]);
+  const parts = await versionParts(name, version, plan, options);
   const instances: ModelInstance[] = [];
   try {
     for (const { instanceName, device } of placements) {
@@ -71,11 +72,12 @@ export async function loadVersion(
           instanceName,
           device,
           ...(options.router ? { caller: options.router } : {}),
+          // A promoted pipeline calls exactly the versions it pins.
+          ...(plan.pipelines.has(version) ? { calls: parts.composing } : {}),
         }),
       );
     }
     const batched = config.maxBatchSize > 0;
-    const parts = await versionParts(name, version, plan, options);
     const { readFile, latencyBoundMs, observer } = parts;
     const samples = await warmupSamples(config, readFile);
     const warmup = await warmUp(instances, samples, outputSpecs(config), batched, latencyBoundMs);

@@ -6,6 +6,7 @@ import { combineObservers, type InferenceObserver } from "../core/observer.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
 import { type GoldenRequest, readGolden } from "../health/golden.ts";
 import { VersionStatistics } from "../metrics/statistics.ts";
+import type { PipelinePin } from "./manifest.ts";
 import type { LoaderOptions, ModelPlan } from "./model-plan.ts";
 import type { ModelSource, PinnedFiles } from "./source.ts";
 
@@ -43,7 +44,7 @@ export async function versionParts(
       inputs: inputSpecs(config),
       outputs: outputSpecs(config),
     },
-    composing: dependenciesOf(config),
+    composing: pinnedDependencies(dependenciesOf(config), plan.pipelines.get(version)),
     statistics,
     observer: combineObservers(options.observerFor(name, versionText), statistics),
     labels: await readLabels(name, config, readFile),
@@ -114,4 +115,16 @@ export async function readLabels(
     labels.set(output.name, new TextDecoder().decode(bytes).split(/\r?\n/));
   }
   return labels;
+}
+
+/** A pipeline version runs on the versions its manifest entry pins, whatever the config says. */
+function pinnedDependencies(
+  dependencies: ModelDependency[],
+  pins: PipelinePin[] | undefined,
+): ModelDependency[] {
+  if (!pins) return dependencies;
+  return dependencies.map((dependency) => {
+    const pin = pins.find((candidate) => candidate.model === dependency.model);
+    return pin ? { model: dependency.model, version: pin.version } : dependency;
+  });
 }

@@ -87,7 +87,7 @@ export class TypeScriptBackend implements Backend {
       executeTimeoutMs: timeoutParameter(config, "execute_timeout_ms", DEFAULT_EXECUTE_TIMEOUT_MS),
       initializeTimeoutMs: timeoutParameter(config, "initialize_timeout_ms", DEFAULT_INITIALIZE_TIMEOUT_MS),
       caller: spec.caller,
-      calls: declaredCalls(config),
+      calls: spec.calls ?? declaredCalls(config),
       log: this.log,
     });
   }

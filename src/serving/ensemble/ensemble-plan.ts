@@ -32,6 +32,8 @@ export interface EnsembleSpec {
   scheduling: ModelEnsembling;
   /** The serving interface of a composing model; throws (NOT_FOUND, UNAVAILABLE) when none serves. */
   composing(model: string, version: string | undefined): ModelInterface;
+  /** Versions a promoted pipeline pins, overriding the steps' model_version. */
+  pinned?: ReadonlyMap<string, string>;
 }
 
 interface Tensor {
@@ -64,7 +66,8 @@ export function planEnsemble(spec: EnsembleSpec): EnsemblePlan {
   const composing: (ModelInterface | undefined)[] = [];
 
   spec.scheduling.step.forEach((step, index) => {
-    const version = step.modelVersion > 0n ? String(step.modelVersion) : undefined;
+    const version =
+      spec.pinned?.get(step.modelName) ?? (step.modelVersion > 0n ? String(step.modelVersion) : undefined);
     const where = `step ${index} (model '${step.modelName}')`;
     let target: ModelInterface | undefined;
     try {
