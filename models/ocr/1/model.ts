@@ -36,6 +36,17 @@ const UPSIDE_DOWN_CONFIDENCE = 0.9;
 const toUnit = (value: number) => (value / 255 - 0.5) / 0.5;
 const fp32 = (shape: number[], data: Float32Array): ModelTensor => ({ datatype: "FP32", shape, data });
 
+/** Text lines as one batch: each 48 pixels high, keeping its aspect up to `width`, padded right, in [-1, 1]. */
+function linesTensor(lines: RgbImage[], width: number): ModelTensor {
+  const size = 3 * LINE_HEIGHT * width;
+  const data = new Float32Array(lines.length * size);
+  lines.forEach((line, at) => {
+    const scaled = Math.min(width, Math.ceil((LINE_HEIGHT * line.width) / line.height));
+    toChw(line, scaled, LINE_HEIGHT, width, toUnit, data, at * size);
+  });
+  return fp32([lines.length, 3, LINE_HEIGHT, width], data);
+}
+
 export default class Ocr implements TypeScriptModel {
   private dictionary: string[] = [];
 
@@ -106,14 +117,8 @@ export default class Ocr implements TypeScriptModel {
     const out = [...crops];
     for (let first = 0; first < crops.length; first += DIRECTION_BATCH) {
       const chunk = crops.slice(first, first + DIRECTION_BATCH);
-      const size = 3 * LINE_HEIGHT * DIRECTION_WIDTH;
-      const input = new Float32Array(chunk.length * size);
-      chunk.forEach((line, at) => {
-        const width = Math.min(DIRECTION_WIDTH, Math.ceil((LINE_HEIGHT * line.width) / line.height));
-        toChw(line, width, LINE_HEIGHT, DIRECTION_WIDTH, toUnit, input, at * size);
-      });
       const { "softmax_0.tmp_0": odds } = await context.infer("text_direction", {
-        x: fp32([chunk.length, 3, LINE_HEIGHT, DIRECTION_WIDTH], input),
+        x: linesTensor(chunk, DIRECTION_WIDTH),
       });
       const probabilities = odds?.data as Float32Array;
       chunk.forEach((line, at) => {
@@ -132,15 +137,8 @@ export default class Ocr implements TypeScriptModel {
     for (let first = 0; first < crops.length; first += RECOGNITION_BATCH) {
       const chunk = crops.slice(first, first + RECOGNITION_BATCH);
       const ratio = Math.max(320 / LINE_HEIGHT, ...chunk.map((line) => line.width / line.height));
-      const tensorWidth = Math.ceil(LINE_HEIGHT * ratio);
-      const size = 3 * LINE_HEIGHT * tensorWidth;
-      const input = new Float32Array(chunk.length * size);
-      chunk.forEach((line, at) => {
-        const width = Math.min(tensorWidth, Math.ceil((LINE_HEIGHT * line.width) / line.height));
-        toChw(line, width, LINE_HEIGHT, tensorWidth, toUnit, input, at * size);
-      });
       const { "softmax_11.tmp_0": output } = await context.infer("ocr_recognition", {
-        x: fp32([chunk.length, 3, LINE_HEIGHT, tensorWidth], input),
+        x: linesTensor(chunk, Math.ceil(LINE_HEIGHT * ratio)),
       });
       const [, steps = 0, classes = 0] = output?.shape ?? [];
       const probabilities = output?.data as Float32Array;
