@@ -7,12 +7,22 @@ export const MLP_WIDTH = 1024;
  * FP32, batch dimension dynamic. Weights are seeded pseudo-random so every
  * run measures the same model. About 12 MB (width 1024), 50 MB at 2048.
  */
-export function mlpModel(width = MLP_WIDTH, layers = 3, seed = 42): Uint8Array {
+export function mlpModel(width = MLP_WIDTH, layers = 3, seed = 42, sharedWeights = false): Uint8Array {
   const random = seeded(seed);
   const nodes: NodeSpec[] = [];
   const initializers = [];
   let current = "INPUT0";
   for (let layer = 0; layer < layers; layer++) {
+    // Shared weights: every layer reuses layer 0's, for a model that computes long but stays small.
+    const own = sharedWeights ? 0 : layer;
+    if (sharedWeights && layer > 0) {
+      const last = layer === layers - 1;
+      nodes.push({ op: "MatMul", inputs: [current, "W0"], outputs: [`M${layer}`] });
+      nodes.push({ op: "Add", inputs: [`M${layer}`, "B0"], outputs: [last ? "OUTPUT0" : `A${layer}`] });
+      if (!last) nodes.push({ op: "Relu", inputs: [`A${layer}`], outputs: [`R${layer}`] });
+      current = `R${layer}`;
+      continue;
+    }
     const weights = new Float32Array(width * width);
     for (let i = 0; i < weights.length; i++) weights[i] = (random() - 0.5) * (2 / Math.sqrt(width));
     initializers.push({ name: `W${layer}`, datatype: "FP32" as const, dims: [width, width], data: weights });
@@ -23,8 +33,8 @@ export function mlpModel(width = MLP_WIDTH, layers = 3, seed = 42): Uint8Array {
       data: new Float32Array(width).fill(0.01),
     });
     const last = layer === layers - 1;
-    nodes.push({ op: "MatMul", inputs: [current, `W${layer}`], outputs: [`M${layer}`] });
-    nodes.push({ op: "Add", inputs: [`M${layer}`, `B${layer}`], outputs: [last ? "OUTPUT0" : `A${layer}`] });
+    nodes.push({ op: "MatMul", inputs: [current, `W${own}`], outputs: [`M${layer}`] });
+    nodes.push({ op: "Add", inputs: [`M${layer}`, `B${own}`], outputs: [last ? "OUTPUT0" : `A${layer}`] });
     if (!last) nodes.push({ op: "Relu", inputs: [`A${layer}`], outputs: [`R${layer}`] });
     current = `R${layer}`;
   }

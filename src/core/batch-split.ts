@@ -41,6 +41,8 @@ export function concatAlongBatch(parts: readonly Tensor[]): Tensor {
     for (const part of parts) elements.push(...(part.data as Uint8Array[]));
     return { name: first.name, datatype: first.datatype, shape, data: elements };
   }
+  const contiguous = contiguousView(parts);
+  if (contiguous) return { name: first.name, datatype: first.datatype, shape, data: contiguous };
   const ArrayType = first.data.constructor as new (length: number) => typeof first.data;
   let total = 0;
   for (const part of parts) total += part.data.length;
@@ -53,4 +55,25 @@ export function concatAlongBatch(parts: readonly Tensor[]): Tensor {
     offset += data.length;
   }
   return { name: first.name, datatype: first.datatype, shape, data: joined };
+}
+
+/**
+ * Parts that are consecutive views of one buffer (a batch split for its
+ * requests, then sent on) join as one view over them, without a copy.
+ */
+function contiguousView(parts: readonly Tensor[]): Tensor["data"] | undefined {
+  const first = parts[0]?.data;
+  if (!first || Array.isArray(first)) return undefined;
+  let end = first.byteOffset + first.byteLength;
+  for (const part of parts.slice(1)) {
+    const data = part.data;
+    if (Array.isArray(data) || data.buffer !== first.buffer || data.byteOffset !== end) return undefined;
+    end += data.byteLength;
+  }
+  const ArrayType = first.constructor as new (
+    buffer: ArrayBufferLike,
+    offset: number,
+    length: number,
+  ) => typeof first;
+  return new ArrayType(first.buffer, first.byteOffset, (end - first.byteOffset) / first.BYTES_PER_ELEMENT);
 }

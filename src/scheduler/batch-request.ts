@@ -2,13 +2,19 @@ import type { BatchRequest } from "../backends/backend.ts";
 import type { InferRequest } from "../core/request.ts";
 
 /** What an instance may read of a request besides its tensors (model code sees it). */
-export function batchRequest(request: InferRequest, allOutputs: readonly string[]): BatchRequest {
+export function batchRequest(
+  request: InferRequest,
+  allOutputs: readonly string[],
+  /** Outputs the scheduler itself needs whatever the client asked (a sequence's state). */
+  needed: readonly string[] = [],
+): BatchRequest {
+  const asked = request.outputs?.map((output) => output.name) ?? allOutputs;
   const entry: BatchRequest = {
     id: request.id,
     parameters: request.parameters,
     sequence: request.sequence,
     signal: request.signal,
-    outputs: request.outputs?.map((output) => output.name) ?? [...allOutputs],
+    outputs: [...new Set([...asked, ...needed])],
   };
   const listener = request.onResponse;
   if (listener) {

@@ -1,12 +1,39 @@
 import type { IoSignature, ModelSignature } from "../../config/signature.ts";
 import { FerryError } from "../../core/errors.ts";
+import type { ModelConfig } from "../../gen/model_config_pb.ts";
 import type { Backend, LoadSpec, ModelInstance } from "../backend.ts";
+import { WorkerInstance } from "../worker/worker-instance.ts";
+import { workerSpecFor } from "../worker/worker-spec.ts";
 import { OnnxInstance } from "./onnx-instance.ts";
 import { ort } from "./ort-runtime.ts";
 import { dataTypeOfOrt } from "./ort-tensors.ts";
 import { sessionOptionsFor } from "./session-options.ts";
 
 type Log = (message: string) => void;
+
+/**
+ * Where an instance's session runs: in a worker of its own (the event loop
+ * stays free while it computes; instances run in parallel) or on the event
+ * loop (no hop; every run blocks the server for its duration).
+ */
+export type OnnxExecution = "worker" | "event-loop";
+
+const WORKER_MODEL = new URL("./onnx-worker-model.ts", import.meta.url).pathname;
+/** ONNX runs and loads have no deadline of their own in Triton; a worker's is generous (execute_timeout_ms overrides). */
+const WORKER_TIMEOUT_MS = 600_000;
+
+/** `parameters { key: "ferry.execution" value { string_value: "worker" | "event_loop" } }`. */
+function executionOf(config: ModelConfig): OnnxExecution | undefined {
+  const text = config.parameters["ferry.execution"]?.stringValue;
+  if (text === undefined) return undefined;
+  if (text === "worker") return "worker";
+  if (text === "event_loop" || text === "event-loop") return "event-loop";
+  throw new FerryError(
+    "INVALID_ARGUMENT",
+    "config",
+    `parameters['ferry.execution'] must be "worker" or "event_loop", got '${text}'`,
+  );
+}
 
 /** ONNX Runtime through onnxruntime-node: one InferenceSession per instance. */
 export class OnnxBackend implements Backend {
@@ -22,6 +49,8 @@ export class OnnxBackend implements Backend {
   constructor(
     private readonly warn: Log = (message) => console.warn(message),
     private readonly verbose = false,
+    /** Where sessions run unless a model's `ferry.execution` parameter says otherwise. */
+    private readonly execution: OnnxExecution = "worker",
   ) {}
 
   private get logSeverityLevel(): 2 | 4 {
@@ -45,6 +74,19 @@ export class OnnxBackend implements Backend {
   }
 
   async load(spec: LoadSpec): Promise<ModelInstance> {
+    if ((executionOf(spec.config) ?? this.execution) === "worker") {
+      return WorkerInstance.start({
+        ...workerSpecFor(
+          spec,
+          WORKER_MODEL,
+          { executeMs: WORKER_TIMEOUT_MS, initializeMs: WORKER_TIMEOUT_MS },
+          this.warn,
+        ),
+        // The runner reports onnxruntime's own failures, already naming the instance.
+        describeFailure: (_, message) => message,
+        outputs: undefined,
+      });
+    }
     const session = await this.createSession(
       spec.modelFile,
       sessionOptionsFor(spec.config, spec.device, this.logSeverityLevel),

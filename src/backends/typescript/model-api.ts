@@ -49,6 +49,8 @@ export interface InitializeArgs {
   modelDirectory: string;
   /** `<repository>/<model>/<version>`: where model.ts lives. */
   versionDirectory: string;
+  /** The model file this instance serves (model.ts itself, for a TypeScript model). */
+  modelFile: string;
 }
 
 /** One request of the batch `execute` gets. */

@@ -1,12 +1,11 @@
-import { dirname } from "node:path";
 import { declaredCalls } from "../../config/dependencies.ts";
 import { configFromJson, configToJson } from "../../config/json.ts";
-import { outputSpecs } from "../../config/tensor-spec.ts";
 import { FerryError } from "../../core/errors.ts";
-import { ModelInstanceGroup_Kind as Kind, type ModelConfig } from "../../gen/model_config_pb.ts";
+import type { ModelConfig } from "../../gen/model_config_pb.ts";
 import type { Backend, LoadSpec, ModelInstance } from "../backend.ts";
-import type { FromWorker } from "./messages.ts";
-import { WorkerInstance } from "./worker-instance.ts";
+import type { FromWorker } from "../worker/messages.ts";
+import { WorkerInstance } from "../worker/worker-instance.ts";
+import { workerSpecFor } from "../worker/worker-spec.ts";
 
 type Log = (message: string) => void;
 
@@ -40,7 +39,7 @@ export class TypeScriptBackend implements Backend {
 
   /** Runs the model class's static `autoCompleteConfig(config)`, if it has one, in a short-lived worker. */
   async autoCompleteConfig(config: ModelConfig, modelFile: string): Promise<ModelConfig> {
-    const worker = new Worker(new URL("./worker-main.ts", import.meta.url).href);
+    const worker = new Worker(new URL("../worker/worker-main.ts", import.meta.url).href);
     try {
       const answer = new Promise<FromWorker>((resolve, reject) => {
         worker.addEventListener("message", (event: MessageEvent<FromWorker>) => resolve(event.data));
@@ -65,44 +64,15 @@ export class TypeScriptBackend implements Backend {
   }
 
   async load(spec: LoadSpec): Promise<ModelInstance> {
-    const { config } = spec;
-    const group = config.instanceGroup.find((candidate) => spec.instanceName.startsWith(candidate.name));
     return WorkerInstance.start({
-      model: spec.model,
-      instanceName: spec.instanceName,
-      device: spec.device,
-      modelFile: spec.modelFile,
-      args: {
-        modelName: spec.model,
-        modelVersion: spec.version,
-        config: configToJson(config),
-        instanceName: spec.instanceName,
-        instanceKind: group?.kind === Kind.GPU ? "GPU" : "CPU",
-        instanceDeviceId: spec.device.startsWith("gpu:") ? Number(spec.device.slice(4)) : 0,
-        modelDirectory: dirname(spec.versionDir),
-        versionDirectory: spec.versionDir,
-      },
-      outputs: outputSpecs(config),
-      decoupled: config.modelTransactionPolicy?.decoupled === true,
-      executeTimeoutMs: timeoutParameter(config, "execute_timeout_ms", DEFAULT_EXECUTE_TIMEOUT_MS),
-      initializeTimeoutMs: timeoutParameter(config, "initialize_timeout_ms", DEFAULT_INITIALIZE_TIMEOUT_MS),
+      ...workerSpecFor(
+        spec,
+        spec.modelFile,
+        { executeMs: DEFAULT_EXECUTE_TIMEOUT_MS, initializeMs: DEFAULT_INITIALIZE_TIMEOUT_MS },
+        this.log,
+      ),
       caller: spec.caller,
-      calls: spec.calls ?? declaredCalls(config),
-      log: this.log,
+      calls: spec.calls ?? declaredCalls(spec.config),
     });
   }
-}
-
-function timeoutParameter(config: ModelConfig, key: string, fallback: number): number {
-  const text = config.parameters[key]?.stringValue;
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!(value > 0) || !Number.isFinite(value)) {
-    throw new FerryError(
-      "INVALID_ARGUMENT",
-      "config",
-      `parameters['${key}'] must be a positive number of milliseconds, got '${text}'`,
-    );
-  }
-  return value;
 }

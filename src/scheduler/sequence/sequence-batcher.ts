@@ -223,7 +223,15 @@ export class SequenceBatcher implements Scheduler {
       sizes: rows.map(() => 1),
       outputs: [...outputs],
       clocks: rows.map((row) => row?.pending.request.timing ?? new StageClock()),
-      requests: rows.map((row) => row && batchRequest(row.pending.request, this.options.allOutputs)),
+      requests: rows.map(
+        (row) =>
+          row &&
+          batchRequest(
+            row.pending.request,
+            this.options.allOutputs,
+            settings.states.map((state) => state.output),
+          ),
+      ),
     };
     instance
       .execute(batch)

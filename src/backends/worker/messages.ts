@@ -1,7 +1,7 @@
 import type { ErrorCode } from "../../core/errors.ts";
 import type { Scalar } from "../../core/request.ts";
 import type { Tensor } from "../../core/tensor.ts";
-import type { InitializeArgs } from "./model-api.ts";
+import type { InitializeArgs } from "../typescript/model-api.ts";
 
 /** An error crossing the worker boundary. */
 export interface WireError {

@@ -5,8 +5,8 @@ import { ComputationError, FerryError } from "../../core/errors.ts";
 import { StageClock } from "../../core/stage-clock.ts";
 import { elementCount, formatShape, type Tensor } from "../../core/tensor.ts";
 import type { Batch, BatchRequest, Device, ModelCaller, ModelInstance, RequestResult } from "../backend.ts";
+import type { InitializeArgs } from "../typescript/model-api.ts";
 import { buffersOf, type FromWorker, type ToWorker, type WireError, type WireRequest } from "./messages.ts";
-import type { InitializeArgs } from "./model-api.ts";
 
 export interface WorkerInstanceSpec {
   model: string;
@@ -14,7 +14,8 @@ export interface WorkerInstanceSpec {
   device: Device;
   modelFile: string;
   args: InitializeArgs;
-  outputs: TensorSpec[];
+  /** The declared outputs that model code's answers are checked against; absent: no check (the runner answers for itself). */
+  outputs?: TensorSpec[];
   decoupled: boolean;
   executeTimeoutMs: number;
   initializeTimeoutMs: number;
@@ -22,6 +23,8 @@ export interface WorkerInstanceSpec {
   /** parameters ferry.calls: the only models it may call (at the version named there); undefined = any. */
   calls: ModelDependency[] | undefined;
   log: (message: string) => void;
+  /** How a failure of the code in the worker reads (default: "model 'm' execute failed in m_0: …"). */
+  describeFailure?: (during: string, message: string) => string;
 }
 
 interface Execution {
@@ -47,6 +50,8 @@ export class WorkerInstance implements ModelInstance {
   private worker!: Worker;
   private ready!: Promise<void>;
   private current: Execution | undefined;
+  /** The execution in progress, settled or not: close waits for it before finalize. */
+  private running: Promise<unknown> = Promise.resolve();
   private nextId = 1;
   private closed: Promise<void> | undefined;
   /** Answers to `finalize` / init, while one is awaited. */
@@ -86,6 +91,7 @@ export class WorkerInstance implements ModelInstance {
     const answer = new Promise<RequestResult[]>((resolve, reject) => {
       this.current = { id, batch, resolve, reject };
     });
+    this.running = answer.catch(() => undefined);
     const timer = setTimeout(() => {
       this.replace(
         new FerryError(
@@ -121,6 +127,7 @@ export class WorkerInstance implements ModelInstance {
   close(): Promise<void> {
     this.closed ??= (async () => {
       await this.ready.catch(() => undefined);
+      await this.running;
       const finalized = new Promise<void>((resolve, reject) => {
         this.control = { resolve, reject };
       });
@@ -294,6 +301,7 @@ export class WorkerInstance implements ModelInstance {
 
   /** Outputs must be declared ones, of the declared datatype, holding as many elements as their shape. */
   private checkOutputs(outputs: Tensor[], request: BatchRequest | undefined): FerryError | undefined {
+    if (!this.spec.outputs) return undefined;
     for (const tensor of outputs) {
       const spec = this.spec.outputs.find((candidate) => candidate.name === tensor.name);
       const where = `model '${this.spec.model}' output '${tensor.name}'`;
@@ -310,11 +318,10 @@ export class WorkerInstance implements ModelInstance {
   }
 
   private modelError(error: WireError, during: string): FerryError {
-    return new ComputationError(
-      error.code ?? "INTERNAL",
-      "backend",
-      `model '${this.spec.model}' ${during} failed in ${this.name}: ${error.message}`,
-    );
+    const detail =
+      this.spec.describeFailure?.(during, error.message) ??
+      `model '${this.spec.model}' ${during} failed in ${this.name}: ${error.message}`;
+    return new ComputationError(error.code ?? "INTERNAL", "backend", detail);
   }
 
   private wireRequests(batch: Batch): WireRequest[] {

@@ -5,7 +5,6 @@
  * transferring their buffers, not copying them.
  */
 import type { Tensor } from "../../core/tensor.ts";
-import { buffersOf, type FromWorker, type ToWorker, toWireError, type WireRequest } from "./messages.ts";
 import type {
   ModelContext,
   ModelRequest,
@@ -13,7 +12,8 @@ import type {
   TensorMap,
   TypeScriptModel,
   TypeScriptModelClass,
-} from "./model-api.ts";
+} from "../typescript/model-api.ts";
+import { buffersOf, type FromWorker, type ToWorker, toWireError, type WireRequest } from "./messages.ts";
 
 declare const self: Worker;
 
