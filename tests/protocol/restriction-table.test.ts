@@ -193,7 +193,7 @@ describe("restricted APIs over HTTP: REST, Connect and gRPC-web", () => {
       expectStatus(ready, `${model} ready`, 200);
     }
     expectStatus(await send(REST[1] as Endpoint, { headers: [KEY] }), "server ready", 200);
-  });
+  }, 30_000);
 
   it("accepts every endpoint with the key, in every form that reaches its route and with any Host", async () => {
     for (const endpoint of all) {
@@ -217,7 +217,7 @@ describe("restricted APIs over HTTP: REST, Connect and gRPC-web", () => {
     }
     // The unload above was let through, and readiness stays true without the unloaded model.
     expectStatus(await send(REST[1] as Endpoint, { headers: [KEY] }), "server ready after unload", 200);
-  });
+  }, 30_000);
 });
 
 /** One gRPC call on the gRPC port, by raw HTTP/2 (any :path), with an empty message. */
