@@ -1,8 +1,8 @@
 import { FerryError } from "../core/errors.ts";
 import type { InferRequest, InferResponse } from "../core/request.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
-import { type CheckResult, HealthCheckError, type VersionHealth } from "../health/checks.ts";
-import { UNLOADED, type VersionStatus } from "../health/version-status.ts";
+import type { CheckResult, VersionHealth } from "../health/checks.ts";
+import type { VersionStatus } from "../health/version-status.ts";
 import type { ModelVersion } from "../serving/model-version.ts";
 import type { Router } from "../serving/router.ts";
 import { ModelDependencies } from "./model-dependencies.ts";
@@ -11,7 +11,7 @@ import { type LoaderOptions, type ModelPlan, planModel } from "./model-plan.ts";
 import { PipelinePins } from "./pipeline-pins.ts";
 import { WeightedRoutes } from "./routing.ts";
 import type { ModelListing, ModelSource } from "./source.ts";
-import { loadVersion } from "./version-loader.ts";
+import { VersionLifecycle } from "./version-lifecycle.ts";
 
 export type { IndexEntry } from "./model-entry.ts";
 
@@ -35,8 +35,6 @@ type Log = (message: string) => void;
  */
 export class ModelManager implements Router {
   private readonly models = new Map<string, ModelEntry>();
-  /** Versions that left the table and are still draining. */
-  private readonly draining = new Set<ModelVersion>();
   /**
    * Models the server is expected to serve, which strict readiness waits
    * for: those it started with or follows in the repository, and those the
@@ -47,12 +45,15 @@ export class ModelManager implements Router {
   private readonly options: LoaderOptions;
   private readonly dependencies: ModelDependencies;
   private readonly pins: PipelinePins;
+  /** Loading, retiring and unloading versions of one model. */
+  private readonly versions: VersionLifecycle;
 
   constructor(
     options: LoaderOptions,
     private readonly log: Log = console.log,
   ) {
     this.options = { ...options, router: this };
+    this.versions = new VersionLifecycle(log, options.onLoadFailed, (version) => this.pins.release(version));
     this.pins = new PipelinePins({
       entry: (name) => this.entry(name),
       existing: (name) => this.models.get(name),
@@ -60,8 +61,9 @@ export class ModelManager implements Router {
         const listing = await this.options.source.describe(name);
         return planModel({ ...listing, manifest }, this.options);
       },
-      loadCandidate: (entry, version, plan) => this.loadCandidate(entry, version, plan, this.options),
-      unloadVersions: (entry, versions) => this.unloadVersions(entry, versions),
+      loadCandidate: (entry, version, plan) =>
+        this.versions.loadCandidate(entry, version, plan, this.options),
+      unloadVersions: (entry, versions) => this.versions.unload(entry, versions),
       onLoadFailed: (model, version, reason) => this.options.onLoadFailed?.(model, version, reason),
     });
     this.dependencies = new ModelDependencies(
@@ -145,7 +147,7 @@ export class ModelManager implements Router {
     if (!entry) return Promise.resolve();
     return entry.serialize(() => {
       entry.fingerprint = undefined;
-      return this.unloadVersions(entry, [...entry.versions.keys()]);
+      return this.versions.unload(entry, [...entry.versions.keys()]);
     });
   }
 
@@ -155,7 +157,7 @@ export class ModelManager implements Router {
 
   /** Fails every queued and running request of every version (unloading ones included). */
   abortAll(error: FerryError): void {
-    for (const version of this.draining) version.abort(error);
+    for (const version of this.versions.draining) version.abort(error);
     for (const entry of this.models.values())
       for (const slot of entry.versions.values()) slot.serving?.abort(error);
   }
@@ -292,7 +294,7 @@ export class ModelManager implements Router {
         const pins = plan.pipelines.get(version);
         const failure =
           (pins && (await this.pins.load(entry, version, pins))) ??
-          (await this.loadCandidate(entry, version, plan, options));
+          (await this.versions.loadCandidate(entry, version, plan, options));
         if (failure) failures.push(failure);
         const loaded = entry.versions.get(version)?.serving;
         if (!failure && pins && loaded) this.pins.hold(loaded, pins);
@@ -317,53 +319,6 @@ export class ModelManager implements Router {
     }
   }
 
-  /** Loads one version beside whatever serves; a failure is recorded on its slot and returned. */
-  private async loadCandidate(
-    entry: ModelEntry,
-    version: number,
-    plan: ModelPlan,
-    options: LoaderOptions,
-  ): Promise<FerryError | undefined> {
-    const { name } = entry;
-    const current = entry.versions.get(version);
-    if (!current?.serving) entry.versions.set(version, { state: "LOADING", reason: "" });
-    const started = performance.now();
-    try {
-      const loaded = await loadVersion(name, version, plan, options);
-      const previous = entry.versions.get(version)?.serving;
-      const pinned = plan.pins.get(version);
-      entry.versions.set(version, {
-        state: "READY",
-        reason: "",
-        serving: loaded,
-        identity: plan.identities.get(version),
-        ...(pinned ? { pinned } : {}),
-      });
-      const warmup = loaded.health.checks.find((check) => check.name === "warmup");
-      const warmed = warmup
-        ? `warm-up ${warmup.detail} in ${Math.round(warmup.durationMs)} ms`
-        : "no warm-up";
-      this.log(
-        `model '${name}' version ${version} is READY (load ${Math.round(performance.now() - started)} ms, ${warmed})`,
-      );
-      if (previous) this.retire(previous);
-      return undefined;
-    } catch (error) {
-      const failure = FerryError.from(error, "repository");
-      const reason = failure.message;
-      const checks = error instanceof HealthCheckError ? error.checks : undefined;
-      if (current?.serving) entry.versions.set(version, { ...current, reason: `reload failed: ${reason}` });
-      else
-        entry.versions.set(
-          version,
-          checks ? { state: "UNAVAILABLE", reason, checks } : { state: "UNAVAILABLE", reason },
-        );
-      this.logFailure(entry, `model '${name}' version ${version} is UNAVAILABLE: ${reason}`);
-      this.options.onLoadFailed?.(name, String(version), reason);
-      return failure;
-    }
-  }
-
   /** The plan serves: its routes take unversioned traffic, versions outside it drain and unload. */
   private async switchTo(entry: ModelEntry, plan: ModelPlan): Promise<void> {
     entry.expected = plan.versions;
@@ -377,16 +332,7 @@ export class ModelManager implements Router {
     const retired = entry
       .servingNumbers()
       .filter((version) => !plan.versions.includes(version) && !this.pins.isHeld(entry.name, version));
-    await this.unloadVersions(entry, retired);
-  }
-
-  /** A replaced copy drains in the background; the exit timeout can still abort it. */
-  private retire(previous: ModelVersion): void {
-    this.draining.add(previous);
-    void previous.unload().finally(() => {
-      this.draining.delete(previous);
-      this.pins.release(previous);
-    });
+    await this.versions.unload(entry, retired);
   }
 
   /** A model that failed before any version could load: recorded on its entry, counted and logged once. */
@@ -396,39 +342,11 @@ export class ModelManager implements Router {
       this.options.onLoadFailed?.(entry.name, String(version), error.message);
     }
     const kept = entry.servingNumbers();
-    this.logFailure(
+    this.versions.logFailure(
       entry,
       kept.length > 0
         ? `model '${entry.name}' keeps serving version(s) ${kept.join(", ")}: ${error.message}`
         : `model '${entry.name}' is UNAVAILABLE: ${error.message}`,
-    );
-  }
-
-  /** Logs a failure unless it is the one last logged for the model (a retry of the same state). */
-  private logFailure(entry: ModelEntry, line: string): void {
-    if (line === entry.lastFailureLog) return;
-    entry.lastFailureLog = line;
-    this.log(line);
-  }
-
-  private async unloadVersions(entry: ModelEntry, versions: number[]): Promise<void> {
-    await Promise.all(
-      versions.map(async (version) => {
-        const slot = entry.versions.get(version);
-        if (!slot?.serving) {
-          if (slot && slot.state !== "UNAVAILABLE")
-            Object.assign(slot, { state: "UNAVAILABLE", reason: UNLOADED });
-          return;
-        }
-        const serving = slot.serving;
-        entry.versions.set(version, { state: "UNLOADING", reason: "" });
-        this.draining.add(serving);
-        await serving.unload();
-        this.draining.delete(serving);
-        this.pins.release(serving);
-        entry.versions.set(version, { state: "UNAVAILABLE", reason: UNLOADED });
-        this.log(`model '${entry.name}' version ${version} unloaded`);
-      }),
     );
   }
 }
