@@ -2,6 +2,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { FerryError } from "../core/errors.ts";
 import type { RuntimePolicy } from "../health/runtime.ts";
+import { DEFAULT_COMPRESS_MIN_BYTES } from "../protocol/http/compression.ts";
 import { parseRestrictions } from "../protocol/restrictions.ts";
 import { parseS3Url } from "../repository/s3/s3-location.ts";
 import type { S3Settings } from "../repository/s3/s3-settings.ts";
@@ -33,6 +34,8 @@ export interface ServeOptions {
   logVerbose: number;
   serverId: string;
   httpMaxInputSize: number;
+  /** --http-compress-min-bytes: smallest JSON answer compressed for clients that accept it (0: never). */
+  httpCompressMinBytes: number;
   defaultMaxBatchSize: number;
   counterLatencies: boolean;
   histogramLatencies: boolean;
@@ -131,6 +134,11 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: "id", kind: "string", help: "server name in metadata (default ferry)" },
   { name: "http-max-input-size", kind: "integer", help: "largest request body in bytes (default 67108864)" },
   {
+    name: "http-compress-min-bytes",
+    kind: "integer",
+    help: "compress JSON answers of at least this many bytes for clients that accept gzip/deflate, 0 = never (default 16384)",
+  },
+  {
     name: "backend-config",
     kind: "list",
     help: "[<backend>,]<setting>=<value>, e.g. default-max-batch-size=8",
@@ -193,6 +201,7 @@ export function serveOptions(argv: readonly string[]): ServeOptions | "help" {
     logVerbose: atLeast(values, "log-verbose", 0, 0),
     serverId: get("id", "ferry"),
     httpMaxInputSize: atLeast(values, "http-max-input-size", 64 * 1024 * 1024, 1),
+    httpCompressMinBytes: atLeast(values, "http-compress-min-bytes", DEFAULT_COMPRESS_MIN_BYTES, 0),
     defaultMaxBatchSize: 4,
     counterLatencies: true,
     histogramLatencies: true,

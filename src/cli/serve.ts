@@ -185,6 +185,7 @@ async function startListeners(service: InferenceService, metrics: ServerMetrics,
     maxInputBytes: options.httpMaxInputSize,
     maxMessageBytes: options.grpcMaxMessageBytes,
     restrictions: parseRestrictions(options.httpRestrictedApi, "--http-restricted-api"),
+    compressMinBytes: options.httpCompressMinBytes,
   });
   const http = options.allowHttp
     ? Bun.serve({

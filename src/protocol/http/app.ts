@@ -19,6 +19,8 @@ export interface HttpOptions {
   maxMessageBytes: number;
   /** --http-restricted-api. */
   restrictions: Restrictions;
+  /** --http-compress-min-bytes: smallest JSON answer compressed when the client accepts it (0: never). */
+  compressMinBytes: number;
 }
 
 const MODEL = "/v2/models/:model";
@@ -170,7 +172,14 @@ async function infer(
       headers["content-type"] = "application/octet-stream";
       headers[HEADER_LENGTH] = String(encoded.headerLength);
     }
-    return compressIfAccepted(encoded.body, headers, httpRequest.headers.get("accept-encoding"));
+    // Binary tensor data is never compressed: it rarely shrinks, and it is what clients pick for speed.
+    if (encoded.headerLength !== undefined) return new Response(encoded.body, { headers });
+    return compressIfAccepted(
+      encoded.body,
+      headers,
+      httpRequest.headers.get("accept-encoding"),
+      options.compressMinBytes,
+    );
   } catch (error) {
     return errorResponse(error);
   }

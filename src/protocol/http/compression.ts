@@ -1,18 +1,24 @@
 import { deflateSync, gzipSync } from "node:zlib";
 
-/** Below this size compressing costs more than it saves. */
-const MIN_COMPRESS_BYTES = 1024;
+/** --http-compress-min-bytes default: below this a JSON answer goes out as it is. */
+export const DEFAULT_COMPRESS_MIN_BYTES = 16 * 1024;
 
-/** Compresses a response body with gzip or deflate when the client accepts it. */
+/**
+ * Compresses a JSON answer with gzip or deflate when the client accepts it
+ * and it is at least `minBytes` long (0: never), at the fastest level:
+ * fetch and browsers ask for gzip by default, and on a short path
+ * compressing a small answer costs more time than it saves.
+ */
 export function compressIfAccepted(
   body: Uint8Array | string,
   headers: Record<string, string>,
   accept: string | null,
+  minBytes: number,
 ): Response {
   const size = typeof body === "string" ? body.length : body.byteLength;
   const wanted = accept ? pickEncoding(accept) : undefined;
-  if (!wanted || size < MIN_COMPRESS_BYTES) return new Response(body, { headers });
-  const compressed = wanted === "gzip" ? gzipSync(body) : deflateSync(body);
+  if (!wanted || minBytes === 0 || size < minBytes) return new Response(body, { headers });
+  const compressed = wanted === "gzip" ? gzipSync(body, { level: 1 }) : deflateSync(body, { level: 1 });
   return new Response(compressed, {
     headers: { ...headers, "content-encoding": wanted, vary: "accept-encoding" },
   });

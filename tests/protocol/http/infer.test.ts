@@ -257,7 +257,7 @@ describe("infer with the binary tensor data extension", () => {
 
   it("accepts a gzip request body and compresses the response when asked", async () => {
     const json = JSON.stringify({
-      inputs: [{ name: "INPUT0", shape: [1, 512], datatype: "FP32", data: new Array(512).fill(0.5) }],
+      inputs: [{ name: "INPUT0", shape: [1, 8192], datatype: "FP32", data: new Array(8192).fill(0.5) }],
     });
     const response = await fetch(`${server.url}/v2/models/identity_fp32/infer`, {
       method: "POST",
@@ -268,6 +268,6 @@ describe("infer with the binary tensor data extension", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("content-encoding")).toBe("gzip");
     const body = JSON.parse(gunzipSync(new Uint8Array(await response.arrayBuffer())).toString());
-    expect(body.outputs[0].data).toHaveLength(512);
+    expect(body.outputs[0].data).toHaveLength(8192);
   });
 });
