@@ -114,6 +114,7 @@ export class BatchingScheduler implements Scheduler {
     const rules = this.draining ? { ...this.options.rules, maxDelayMs: 0 } : this.options.rules;
     while (pool.hasFree()) {
       const now = performance.now();
+      this.queue.expireOverdue(now);
       const decision = decideBatch(this.queue.inOrder(), rules, now);
       if (decision.kind === "idle") break;
       if (decision.kind === "wait") {

@@ -31,6 +31,9 @@ export class RequestQueue {
     this.levels = Array.from({ length: config.levels }, () => ({ fresh: [], delayed: [] }));
   }
 
+  /** When each queued request with a timeout expires, and how. */
+  private readonly deadlines = new Map<PendingRequest, { at: number; expire: () => void }>();
+
   get size(): number {
     return this.count;
   }
@@ -54,7 +57,9 @@ export class RequestQueue {
     this.count++;
     const timeoutUs = effectiveTimeoutUs(policy, pending.request.timeoutUs);
     if (timeoutUs > 0) {
-      pending.timer = setTimeout(() => this.expire(pending, policy.onTimeout, timeoutUs), timeoutUs / 1000);
+      const expire = () => this.expire(pending, policy.onTimeout, timeoutUs);
+      this.deadlines.set(pending, { at: performance.now() + timeoutUs / 1000, expire });
+      pending.timer = setTimeout(expire, timeoutUs / 1000);
     }
   }
 
@@ -70,6 +75,19 @@ export class RequestQueue {
     return this.inOrder().next().value ?? undefined;
   }
 
+  /**
+   * Expires every request whose timeout has passed by `now`: a batch must
+   * never take one, even when its timer has not fired yet (timers run at
+   * millisecond granularity, after whatever the event loop is doing).
+   */
+  expireOverdue(now: number): void {
+    for (const [pending, deadline] of [...this.deadlines]) {
+      if (deadline.at > now) continue;
+      if (pending.timer) clearTimeout(pending.timer);
+      deadline.expire();
+    }
+  }
+
   /** Takes requests out of the queue (they are about to execute). */
   take(taken: readonly PendingRequest[]): void {
     for (const pending of taken) this.remove(pending);
@@ -83,11 +101,13 @@ export class RequestQueue {
     if (!removed) return false;
     this.count--;
     if (pending.timer) clearTimeout(pending.timer);
+    this.deadlines.delete(pending);
     this.hooks.left(pending);
     return true;
   }
 
   private expire(pending: PendingRequest, action: "reject" | "delay", timeoutUs: number): void {
+    this.deadlines.delete(pending);
     if (action === "reject") {
       if (this.remove(pending)) {
         this.hooks.expired(

@@ -3,6 +3,7 @@ import { mlpModel } from "../../../bench/mlp.ts";
 import { readJson } from "../../support/json.ts";
 import { TestRepository } from "../../support/model-repo.ts";
 import { startTestServer, type TestServer } from "../../support/test-server.ts";
+import { until } from "../../support/until.ts";
 import { encodeBinaryRequest } from "../../support/v2-binary.ts";
 
 const WIDTH = 1024;
@@ -18,7 +19,8 @@ const repo = new TestRepository()
   .addModel("timed", {
     config: `max_batch_size: 64 ${TENSORS}
       dynamic_batching { default_queue_policy { allow_timeout_override: true } }`,
-    versions: { 1: model },
+    // Slower (twelve layers sharing one weight matrix): a backlog that lasts while the hurried one arrives.
+    versions: { 1: mlpModel(WIDTH, 12, 42, true) },
   });
 let server: TestServer;
 
@@ -57,9 +59,11 @@ describe("schedule policy over HTTP", () => {
   });
 
   it("rejects a request whose own timeout expires in the queue with 503", async () => {
-    // Full batches keep the one instance busy for several executions in a row.
-    const slow = Array.from({ length: 8 }, () => infer("timed", 64));
-    await Bun.sleep(5);
+    // Full batches keep the one instance busy for many executions in a row (its sessions
+    // run in a worker, so the queue must be long for the hurried one to wait in it).
+    const slow = Array.from({ length: 24 }, () => infer("timed", 64));
+    // Their bodies take a while to arrive; the hurried one is sent once several wait in the queue.
+    await until("requests wait in the queue", () => server.manager.resolve("timed").pendingCount() >= 3);
     const hurried = await infer("timed", 1, { timeout: 100 });
     for (const answer of await Promise.all(slow)) expect(answer.status).toBe(200);
     expect(hurried.status).toBe(503);
