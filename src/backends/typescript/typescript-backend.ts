@@ -4,7 +4,7 @@ import { FerryError } from "../../core/errors.ts";
 import type { ModelConfig } from "../../gen/model_config_pb.ts";
 import type { Backend, LoadSpec, ModelInstance } from "../backend.ts";
 import type { FromWorker } from "../worker/messages.ts";
-import { WorkerInstance } from "../worker/worker-instance.ts";
+import { WORKER_ENTRY, WorkerInstance } from "../worker/worker-instance.ts";
 import { workerSpecFor } from "../worker/worker-spec.ts";
 
 type Log = (message: string) => void;
@@ -39,7 +39,7 @@ export class TypeScriptBackend implements Backend {
 
   /** Runs the model class's static `autoCompleteConfig(config)`, if it has one, in a short-lived worker. */
   async autoCompleteConfig(config: ModelConfig, modelFile: string): Promise<ModelConfig> {
-    const worker = new Worker(new URL("../worker/worker-main.ts", import.meta.url).href);
+    const worker = new Worker(WORKER_ENTRY);
     try {
       const answer = new Promise<FromWorker>((resolve, reject) => {
         worker.addEventListener("message", (event: MessageEvent<FromWorker>) => resolve(event.data));

@@ -34,7 +34,8 @@ interface Execution {
   reject(error: FerryError): void;
 }
 
-const WORKER_ENTRY = new URL("./worker-main.ts", import.meta.url).href;
+/** The script every model worker runs (TypeScript model code, onnxruntime sessions). */
+export const WORKER_ENTRY = new URL("./worker-main.ts", import.meta.url).href;
 
 /**
  * One instance of a TypeScript model: its own Bun Worker, so model code
