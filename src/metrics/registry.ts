@@ -10,10 +10,14 @@ export interface ServerMetrics {
   stop(): void;
 }
 
+const EVENT_LOOP_LAG_RESOLUTION_MS = 100;
+
 /** One registry per server: Triton's inference, CPU and GPU metrics, plus prom-client's process metrics. */
 export function createServerMetrics(options: MetricsOptions & { intervalMs?: number }): ServerMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  // prom-client samples event-loop delay with a 10 ms timer by default: 100
+  // wakeups a second on an idle server. Stalls that matter are far longer.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_LAG_RESOLUTION_MS });
   registerCpuMetrics(registry);
   const stopGpu = registerGpuMetrics(registry, options.intervalMs ?? 2000);
   return { registry, inference: new InferenceMetrics(registry, options), stop: stopGpu };
