@@ -1,57 +1,47 @@
 import type { InferResponse, Scalar } from "../../core/request.ts";
 import type { StageClock } from "../../core/stage-clock.ts";
-import type { Tensor } from "../../core/tensor.ts";
 import { encodeTensorBytes } from "../../core/wire-bytes.ts";
-import { tensorDataToJson } from "./json-data.ts";
-
-const utf8 = new TextEncoder();
+import { writeTensorData } from "./json-data.ts";
+import { JsonWriter } from "./json-writer.ts";
 
 /**
- * An InferResponse as a v2 body. Outputs flagged binary travel as raw chunks
- * after the JSON header (binary tensor data extension), with
- * `binary_data_size` in their parameters; the others carry JSON `data`.
- * Key order follows tritonserver's: id, model_name, model_version, parameters, outputs.
+ * An InferResponse as a v2 body, written as UTF-8 into one buffer. Outputs
+ * flagged binary travel as raw chunks after the JSON header (binary tensor
+ * data extension), with `binary_data_size` in their parameters; the others
+ * carry JSON `data`, printed in place. Key order follows tritonserver's: id,
+ * model_name, model_version, parameters, outputs.
  */
 export function encodeInferResponse(
   response: InferResponse,
   binaryOutput: (name: string) => boolean,
-): { body: Uint8Array | string; headerLength?: number } {
-  const chunks: Uint8Array[] = [];
-  const outputs = response.outputs.map((tensor) => {
-    if (!binaryOutput(tensor.name))
-      return outputJson(tensor, undefined, tensorDataToJson(tensor.datatype, tensor.data));
-    const bytes = encodeTensorBytes(tensor);
-    chunks.push(bytes);
-    return outputJson(tensor, { binary_data_size: bytes.byteLength }, undefined);
-  });
-  let json = "{";
-  if (response.id) json += `"id":${JSON.stringify(response.id)},`;
-  json += `"model_name":${JSON.stringify(response.model)},"model_version":${JSON.stringify(response.version)},`;
+): { body: Uint8Array; headerLength?: number } {
+  const out = new JsonWriter();
+  let head = "{";
+  if (response.id) head += `"id":${JSON.stringify(response.id)},`;
+  head += `"model_name":${JSON.stringify(response.model)},"model_version":${JSON.stringify(response.version)},`;
   if (response.parameters && Object.keys(response.parameters).length > 0) {
-    json += `"parameters":${parametersJson(response.parameters)},`;
+    head += `"parameters":${parametersJson(response.parameters)},`;
   }
-  json += `"outputs":[${outputs.join(",")}]}`;
-  if (chunks.length === 0) return { body: json };
-  const header = utf8.encode(json);
-  const body = new Uint8Array(header.byteLength + chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0));
-  body.set(header, 0);
-  let offset = header.byteLength;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { body, headerLength: header.byteLength };
-}
-
-function outputJson(
-  tensor: Tensor,
-  parameters: Record<string, Scalar> | undefined,
-  data: string | undefined,
-): string {
-  let json = `{"name":${JSON.stringify(tensor.name)},"datatype":"${tensor.datatype}","shape":[${tensor.shape.join(",")}]`;
-  if (parameters) json += `,"parameters":${parametersJson(parameters)}`;
-  if (data !== undefined) json += `,"data":${data}`;
-  return `${json}}`;
+  out.text(`${head}"outputs":[`);
+  const chunks: Uint8Array[] = [];
+  response.outputs.forEach((tensor, index) => {
+    let json = `${index > 0 ? "," : ""}{"name":${JSON.stringify(tensor.name)},"datatype":"${tensor.datatype}","shape":[${tensor.shape.join(",")}]`;
+    if (binaryOutput(tensor.name)) {
+      const bytes = encodeTensorBytes(tensor);
+      chunks.push(bytes);
+      out.text(`${json},"parameters":${parametersJson({ binary_data_size: bytes.byteLength })}}`);
+      return;
+    }
+    json += `,"data":`;
+    out.text(json);
+    writeTensorData(out, tensor.datatype, tensor.data);
+    out.text("}");
+  });
+  out.text("]}");
+  if (chunks.length === 0) return { body: out.finish() };
+  const headerLength = out.length;
+  for (const chunk of chunks) out.append(chunk);
+  return { body: out.finish(), headerLength };
 }
 
 function parametersJson(parameters: Record<string, Scalar>): string {

@@ -1,7 +1,9 @@
 import { arrayTypeOf, type DataType, type NumericArray } from "../../core/datatype.ts";
 import { invalidArgument } from "../../core/errors.ts";
 import { bfloat16ToNumber, halfToNumber, numberToBfloat16, numberToHalf } from "../../core/float16.ts";
+import { FLOAT32_TEXT_MAX, INT32_TEXT_MAX, writeFloat32, writeInteger } from "../../core/number-text.ts";
 import type { TensorData } from "../../core/tensor.ts";
+import { JsonWriter } from "./json-writer.ts";
 
 const INTEGER_RANGE: Partial<Record<DataType, [number, number]>> = {
   UINT8: [0, 255],
@@ -27,6 +29,10 @@ export function jsonToTensorData(
   data: unknown,
   where: string,
 ): TensorData {
+  if (Array.isArray(data) && data.length === count) {
+    const fast = flatNumbers(datatype, data);
+    if (fast) return fast;
+  }
   const values = flatten(data, where);
   if (values.length !== count) {
     throw invalidArgument("protocol", `${where}: ${values.length} values given, shape needs ${count}`);
@@ -38,6 +44,36 @@ export function jsonToTensorData(
     });
   }
   return convertElements(datatype, values, where);
+}
+
+/**
+ * The common case in one pass: a flat array of plain numbers, each in range
+ * for an FP32/FP64/INT8..UINT32 tensor. Undefined for anything else (other
+ * datatypes, nested arrays, a bad element), which then takes the checked
+ * path below for its exact error.
+ */
+function flatNumbers(datatype: DataType, values: unknown[]): TensorData | undefined {
+  const count = values.length;
+  if (datatype === "FP32" || datatype === "FP64") {
+    const floats = datatype === "FP32" ? new Float32Array(count) : new Float64Array(count);
+    for (let at = 0; at < count; at++) {
+      const value = values[at];
+      if (typeof value !== "number") return undefined;
+      floats[at] = value;
+    }
+    return floats;
+  }
+  const range = INTEGER_RANGE[datatype];
+  if (!range) return undefined;
+  const [min, max] = range;
+  const ints = new (arrayTypeOf(datatype as Exclude<DataType, "BYTES">))(count) as Int32Array;
+  for (let at = 0; at < count; at++) {
+    const value = values[at];
+    // Number.isInteger is false for non-numbers, NaN and fractions alike.
+    if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) return undefined;
+    ints[at] = value as number;
+  }
+  return ints;
 }
 
 /** One tight loop per datatype: every element checked for its JSON type and range. */
@@ -125,15 +161,53 @@ function elementError(where: string, at: number, value: unknown, expected: strin
 }
 
 /**
- * TensorData as the text of a flat JSON array: native JSON.stringify for
- * numbers (non-finite floats become null), exact digits for 64-bit integers.
+ * Appends TensorData as a flat JSON array: integers and FP32/FP16/BF16
+ * (shortest float32 digits) printed straight into the buffer; FP64 as
+ * JSON.stringify prints it (non-finite floats become null everywhere); exact
+ * digits for 64-bit integers.
  */
+export function writeTensorData(out: JsonWriter, datatype: DataType, data: TensorData): void {
+  if (Array.isArray(data)) out.text(JSON.stringify(data.map((element) => decoder.decode(element))));
+  else if (datatype === "INT64" || datatype === "UINT64") out.text(`[${(data as BigInt64Array).join(",")}]`);
+  else if (datatype === "FP64") out.text(JSON.stringify(Array.from(data as Float64Array)));
+  else if (datatype === "BOOL")
+    out.text(JSON.stringify(Array.from(data as Uint8Array, (value) => value !== 0)));
+  else if (datatype === "FP32") writeFloats(out, data as Float32Array);
+  // Every half and bfloat16 value is exactly a float32.
+  else if (datatype === "FP16") writeFloats(out, Float32Array.from(data as Uint16Array, halfToNumber));
+  else if (datatype === "BF16") writeFloats(out, Float32Array.from(data as Uint16Array, bfloat16ToNumber));
+  else writeIntegers(out, data as Int32Array);
+}
+
+// One loop per element type, with room reserved once: a loop shared by
+// several typed-array kinds runs several times slower.
+function writeFloats(out: JsonWriter, data: Float32Array): void {
+  const bytes = out.reserve(data.length * (FLOAT32_TEXT_MAX + 1) + 2);
+  let at = out.length;
+  bytes[at++] = 0x5b; // [
+  for (let index = 0; index < data.length; index++) {
+    if (index > 0) bytes[at++] = 0x2c; // ,
+    at = writeFloat32(bytes, at, data[index] as number);
+  }
+  bytes[at++] = 0x5d; // ]
+  out.length = at;
+}
+
+function writeIntegers(out: JsonWriter, data: Int32Array): void {
+  const bytes = out.reserve(data.length * (INT32_TEXT_MAX + 1) + 2);
+  let at = out.length;
+  bytes[at++] = 0x5b; // [
+  for (let index = 0; index < data.length; index++) {
+    if (index > 0) bytes[at++] = 0x2c; // ,
+    at = writeInteger(bytes, at, data[index] as number);
+  }
+  bytes[at++] = 0x5d; // ]
+  out.length = at;
+}
+
+/** writeTensorData as a string. */
 export function tensorDataToJson(datatype: DataType, data: TensorData): string {
-  if (Array.isArray(data)) return JSON.stringify(data.map((element) => decoder.decode(element)));
-  const numeric = data as NumericArray;
-  if (datatype === "BOOL") return JSON.stringify(Array.from(numeric as Uint8Array, (value) => value !== 0));
-  if (datatype === "FP16") return JSON.stringify(Array.from(numeric as Uint16Array, halfToNumber));
-  if (datatype === "BF16") return JSON.stringify(Array.from(numeric as Uint16Array, bfloat16ToNumber));
-  if (datatype === "INT64" || datatype === "UINT64") return `[${(numeric as BigInt64Array).join(",")}]`;
-  return JSON.stringify(Array.from(numeric as Float64Array));
+  const out = new JsonWriter();
+  writeTensorData(out, datatype, data);
+  return decoder.decode(out.finish());
 }
