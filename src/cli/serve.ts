@@ -22,7 +22,6 @@ import { CombinedSource } from "../repository/combined-source.ts";
 import { LocalSource } from "../repository/local-source.ts";
 import { ModelManager } from "../repository/model-manager.ts";
 import { RepositoryPoller } from "../repository/poller.ts";
-import { S3Source } from "../repository/s3/s3-source.ts";
 import type { ModelSource } from "../repository/source.ts";
 import type { ServeOptions } from "./serve-options.ts";
 
@@ -63,13 +62,17 @@ export async function startServer(
     histogramLatencies: options.histogramLatencies,
   });
   const devices = dependencies.devices ?? detectDevices();
-  const source = createSource(options, log);
+  const source = await createSource(options, log);
   log.info(describeDevices(devices));
   const manager = new ModelManager(
     {
       source,
       backends: new BackendRegistry([
-        new OnnxBackend((message) => log.warn(message), options.logVerbose > 0),
+        new OnnxBackend({
+          warn: (message) => log.warn(message),
+          info: (message) => log.info(message),
+          verbose: options.logVerbose > 0,
+        }),
         new TypeScriptBackend((message) => log.warn(message)),
       ]),
       autoComplete: options.autoCompleteConfig,
@@ -232,10 +235,14 @@ async function startListeners(service: InferenceService, metrics: ServerMetrics,
   };
 }
 
-function createSource(options: ServeOptions, log: Logger): ModelSource {
+async function createSource(options: ServeOptions, log: Logger): Promise<ModelSource> {
   const cache = new ArtifactCache(join(options.modelCacheDir, "artifacts"), (message) => log.info(message));
+  // The AWS SDK adds ~20 MB to the process: loaded only for an S3 repository.
+  const s3 = options.modelRepositories.some((path) => path.startsWith("s3://"))
+    ? await import("../repository/s3/s3-source.ts")
+    : undefined;
   const sources = options.modelRepositories.map((path) =>
-    path.startsWith("s3://") ? new S3Source(path, options.s3, cache) : new LocalSource(path),
+    s3 && path.startsWith("s3://") ? new s3.S3Source(path, options.s3, cache) : new LocalSource(path),
   );
   return sources.length === 1 ? (sources[0] as ModelSource) : new CombinedSource(sources);
 }

@@ -16,7 +16,7 @@ export function createManager(
   return new ModelManager(
     {
       source: new LocalSource(root),
-      backends: new BackendRegistry([new OnnxBackend(() => {})]),
+      backends: new BackendRegistry([new OnnxBackend({ warn: () => {} })]),
       autoComplete: options.autoComplete ?? true,
       defaultMaxBatchSize: 4,
       devices: { gpus: [], cuda: false, cudaMissing: "no CUDA in tests" },

@@ -4,6 +4,7 @@ import type { ModelConfig } from "../../gen/model_config_pb.ts";
 import type { Backend, LoadSpec, ModelInstance } from "../backend.ts";
 import { WorkerInstance } from "../worker/worker-instance.ts";
 import { workerSpecFor } from "../worker/worker-spec.ts";
+import { largestBatchOfZeros, timeExecution } from "./execution-probe.ts";
 import { OnnxInstance } from "./onnx-instance.ts";
 import { ort } from "./ort-runtime.ts";
 import { dataTypeOfOrt } from "./ort-tensors.ts";
@@ -13,25 +14,36 @@ type Log = (message: string) => void;
 
 /**
  * Where an instance's session runs: in a worker of its own (the event loop
- * stays free while it computes; instances run in parallel) or on the event
- * loop (no hop; every run blocks the server for its duration).
+ * stays free while it computes; instances run in parallel), on the event
+ * loop (no hop; every run blocks the server for its duration), or `auto`:
+ * the event loop when the largest batch it can be given was measured to
+ * compute within AUTO_EVENT_LOOP_MAX_MS, a worker otherwise.
  */
-export type OnnxExecution = "worker" | "event-loop";
+export type OnnxExecution = "auto" | "worker" | "event-loop";
+
+/**
+ * The longest execution `auto` lets block the event loop: far below a
+ * liveness probe's timeout, and where the worker hop (~0.1 ms) is no
+ * longer small next to the run (bench/README.md, bench:execution).
+ */
+export const AUTO_EVENT_LOOP_MAX_MS = 10;
+/** Model files above this stay in workers under `auto`: creating their session would block the event loop too long. */
+const AUTO_EVENT_LOOP_MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 const WORKER_MODEL = new URL("./onnx-worker-model.ts", import.meta.url).pathname;
 /** ONNX runs and loads have no deadline of their own in Triton; a worker's is generous (execute_timeout_ms overrides). */
 const WORKER_TIMEOUT_MS = 600_000;
 
-/** `parameters { key: "ferry.execution" value { string_value: "worker" | "event_loop" } }`. */
+/** `parameters { key: "ferry.execution" value { string_value: "auto" | "worker" | "event_loop" } }`. */
 function executionOf(config: ModelConfig): OnnxExecution | undefined {
   const text = config.parameters["ferry.execution"]?.stringValue;
   if (text === undefined) return undefined;
-  if (text === "worker") return "worker";
+  if (text === "worker" || text === "auto") return text;
   if (text === "event_loop" || text === "event-loop") return "event-loop";
   throw new FerryError(
     "INVALID_ARGUMENT",
     "config",
-    `parameters['ferry.execution'] must be "worker" or "event_loop", got '${text}'`,
+    `parameters['ferry.execution'] must be "auto", "worker" or "event_loop", got '${text}'`,
   );
 }
 
@@ -42,16 +54,30 @@ export class OnnxBackend implements Backend {
   readonly defaultModelFilename = "model.onnx";
   readonly defaultCpuInstanceCount = 2;
 
-  /**
-   * `verbose`: let onnxruntime print its own warnings; otherwise it prints
-   * only fatal errors, since ferry reports every failure itself.
-   */
+  private readonly warn: Log;
+  private readonly info: Log;
+  private readonly verbose: boolean;
+  private readonly execution: OnnxExecution;
+  private readonly autoEventLoopMaxMs: number;
+
   constructor(
-    private readonly warn: Log = (message) => console.warn(message),
-    private readonly verbose = false,
-    /** Where sessions run unless a model's `ferry.execution` parameter says otherwise. */
-    private readonly execution: OnnxExecution = "worker",
-  ) {}
+    options: {
+      warn?: Log;
+      info?: Log;
+      /** Let onnxruntime print its own warnings; otherwise only fatal errors, since ferry reports every failure itself. */
+      verbose?: boolean;
+      /** Where sessions run unless a model's `ferry.execution` parameter says otherwise. */
+      execution?: OnnxExecution;
+      /** `auto`'s bound (AUTO_EVENT_LOOP_MAX_MS). */
+      autoEventLoopMaxMs?: number;
+    } = {},
+  ) {
+    this.warn = options.warn ?? ((message) => console.warn(message));
+    this.info = options.info ?? (() => {});
+    this.verbose = options.verbose ?? false;
+    this.execution = options.execution ?? "auto";
+    this.autoEventLoopMaxMs = options.autoEventLoopMaxMs ?? AUTO_EVENT_LOOP_MAX_MS;
+  }
 
   private get logSeverityLevel(): 2 | 4 {
     return this.verbose ? 2 : 4;
@@ -74,19 +100,50 @@ export class OnnxBackend implements Backend {
   }
 
   async load(spec: LoadSpec): Promise<ModelInstance> {
-    if ((executionOf(spec.config) ?? this.execution) === "worker") {
-      return WorkerInstance.start({
-        ...workerSpecFor(
-          spec,
-          WORKER_MODEL,
-          { executeMs: WORKER_TIMEOUT_MS, initializeMs: WORKER_TIMEOUT_MS },
-          this.warn,
-        ),
-        // The runner reports onnxruntime's own failures, already naming the instance.
-        describeFailure: (_, message) => message,
-        outputs: undefined,
-      });
+    const execution = executionOf(spec.config) ?? this.execution;
+    if (execution === "event-loop") return this.eventLoopInstance(spec);
+    const worker = await this.workerInstance(spec);
+    return execution === "auto" ? this.placeByProbe(spec, worker) : worker;
+  }
+
+  /**
+   * `auto`: times the largest batch the instance can be given, in its
+   * worker (a slow model never blocks the event loop, not even here), and
+   * moves a fast one to the event loop, where it skips the hop.
+   */
+  private async placeByProbe(spec: LoadSpec, worker: ModelInstance): Promise<ModelInstance> {
+    const batch = largestBatchOfZeros(spec.config);
+    const size = Bun.file(spec.modelFile).size;
+    if (!batch || size > AUTO_EVENT_LOOP_MAX_FILE_BYTES) return worker;
+    const ms = await timeExecution(worker, batch, this.autoEventLoopMaxMs);
+    if (ms === undefined || ms > this.autoEventLoopMaxMs) {
+      if (ms !== undefined)
+        this.info(`${spec.instanceName}: in a worker (batch of ${batch.sizes[0]} took ${ms.toFixed(1)} ms)`);
+      return worker;
     }
+    const instance = await this.eventLoopInstance(spec);
+    await worker.close();
+    this.info(
+      `${spec.instanceName}: on the event loop (batch of ${batch.sizes[0]} took ${ms.toFixed(1)} ms)`,
+    );
+    return instance;
+  }
+
+  private workerInstance(spec: LoadSpec): Promise<ModelInstance> {
+    return WorkerInstance.start({
+      ...workerSpecFor(
+        spec,
+        WORKER_MODEL,
+        { executeMs: WORKER_TIMEOUT_MS, initializeMs: WORKER_TIMEOUT_MS },
+        this.warn,
+      ),
+      // The runner reports onnxruntime's own failures, already naming the instance.
+      describeFailure: (_, message) => message,
+      outputs: undefined,
+    });
+  }
+
+  private async eventLoopInstance(spec: LoadSpec): Promise<ModelInstance> {
     const session = await this.createSession(
       spec.modelFile,
       sessionOptionsFor(spec.config, spec.device, this.logSeverityLevel),

@@ -1,5 +1,6 @@
+import { availableParallelism } from "node:os";
 import { FerryError } from "../../core/errors.ts";
-import type { ModelConfig } from "../../gen/model_config_pb.ts";
+import { type ModelConfig, ModelInstanceGroup_Kind } from "../../gen/model_config_pb.ts";
 import type { Device } from "../backend.ts";
 import type { ort } from "./ort-runtime.ts";
 
@@ -8,12 +9,14 @@ import type { ort } from "./ort-runtime.ts";
  * backend where they exist: `optimization.graph.level` (-1 basic, 1 extended,
  * otherwise all) and the `parameters` intra_op_thread_count,
  * inter_op_thread_count and execution_mode (0 sequential, 1 parallel), plus
- * onnxruntime session config entries as "session.*" parameters.
+ * onnxruntime session config entries as "session.*" parameters. Without
+ * intra_op_thread_count, the count fits the host (see defaultIntraOpThreads).
  */
 export function sessionOptionsFor(
   config: ModelConfig,
   device: Device,
   logSeverityLevel: 0 | 1 | 2 | 3 | 4,
+  cores = availableParallelism(),
 ): ort.InferenceSession.SessionOptions {
   const options: ort.InferenceSession.SessionOptions = {
     logSeverityLevel,
@@ -21,13 +24,27 @@ export function sessionOptionsFor(
     executionProviders: [device === "cpu" ? "cpu" : { name: "cuda", deviceId: Number(device.slice(4)) }],
   };
   const intra = integerParameter(config, "intra_op_thread_count");
-  if (intra !== undefined) options.intraOpNumThreads = intra;
+  options.intraOpNumThreads = intra ?? defaultIntraOpThreads(config, cores);
   const inter = integerParameter(config, "inter_op_thread_count");
   if (inter !== undefined) options.interOpNumThreads = inter;
   const mode = integerParameter(config, "execution_mode");
   if (mode !== undefined) options.executionMode = mode === 1 ? "parallel" : "sequential";
   options.extra = sessionConfigEntries(config);
   return options;
+}
+
+/**
+ * onnxruntime sizes each session's pool to all the cores, as if it were
+ * alone; ferry shares the host's cores among the model's CPU instances, so
+ * instances running at once do not oversubscribe them — but never fewer than
+ * two threads: without a pool (one thread) onnxruntime computed the bench
+ * MLP's batch-1 run 3× slower on a 2-core host (bench/README.md).
+ */
+export function defaultIntraOpThreads(config: ModelConfig, cores: number): number {
+  const instances = config.instanceGroup
+    .filter((group) => group.kind !== ModelInstanceGroup_Kind.GPU)
+    .reduce((sum, group) => sum + Math.max(1, group.count), 0);
+  return Math.min(cores, Math.max(2, Math.floor(cores / Math.max(1, instances))));
 }
 
 /**

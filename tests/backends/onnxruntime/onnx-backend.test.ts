@@ -13,7 +13,7 @@ import { buildOnnxModel, identityModel } from "../../support/onnx-builder.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ferry-ort-"));
 const warnings: string[] = [];
-let backend = new OnnxBackend((message) => warnings.push(message));
+let backend = new OnnxBackend({ warn: (message) => warnings.push(message) });
 const config = readConfigText("", "c");
 
 function writeModel(name: string, bytes: Uint8Array): string {
@@ -59,7 +59,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 for (const execution of ["event-loop", "worker"] as const) {
   describe(`sessions on the ${execution}`, () => {
     beforeAll(() => {
-      backend = new OnnxBackend((message) => warnings.push(message), false, execution);
+      backend = new OnnxBackend({ warn: (message) => warnings.push(message), execution });
     });
     describe(`OnnxBackend (${execution})`, () => {
       for (const datatype of ORT_DATA_TYPES) {
@@ -176,3 +176,56 @@ for (const execution of ["event-loop", "worker"] as const) {
     });
   });
 }
+
+describe("execution auto: placed by timing the largest batch", () => {
+  const fixedConfig = readConfigText(
+    `name: "m" max_batch_size: 4
+input [{ name: "INPUT0" data_type: TYPE_FP32 dims: [ 3 ] }] output [{ name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 3 ] }]`,
+    "m",
+  );
+  const placed = async (options: { autoEventLoopMaxMs: number }, config = fixedConfig) => {
+    const infos: string[] = [];
+    const auto = new OnnxBackend({ warn: () => {}, info: (message) => infos.push(message), ...options });
+    const instance = await auto.load({
+      model: "m",
+      version: "1",
+      config,
+      versionDir: dir,
+      modelFile: writeModel("auto.onnx", identityModel("FP32", ["b", 3])),
+      instanceName: "m_0",
+      device: "cpu",
+    });
+    const [outputs] = (await instance.execute(
+      batchOf(
+        [{ name: "INPUT0", datatype: "FP32", shape: [1, 3], data: new Float32Array([1, 2, 3]) }],
+        ["OUTPUT0"],
+      ),
+    )) as Tensor[][];
+    expect(outputs?.[0]?.data).toEqual(new Float32Array([1, 2, 3]));
+    await instance.close();
+    return { kind: instance.constructor.name, infos };
+  };
+
+  it("moves a model whose batch of max_batch_size computes within the bound to the event loop", async () => {
+    const { kind, infos } = await placed({ autoEventLoopMaxMs: 60_000 });
+    expect(kind).toBe("OnnxInstance");
+    expect(infos[0]).toMatch(/^m_0: on the event loop \(batch of 4 took [\d.]+ ms\)$/);
+  });
+
+  it("keeps a model over the bound in its worker", async () => {
+    const { kind, infos } = await placed({ autoEventLoopMaxMs: 0 });
+    expect(kind).toBe("WorkerInstance");
+    expect(infos[0]).toMatch(/^m_0: in a worker \(batch of 4 took [\d.]+ ms\)$/);
+  });
+
+  it("keeps a model whose largest batch cannot be known (a variable dimension) in its worker, untimed", async () => {
+    const variable = readConfigText(
+      `name: "m" max_batch_size: 4
+input [{ name: "INPUT0" data_type: TYPE_FP32 dims: [ -1 ] }] output [{ name: "OUTPUT0" data_type: TYPE_FP32 dims: [ -1 ] }]`,
+      "m",
+    );
+    const { kind, infos } = await placed({ autoEventLoopMaxMs: 60_000 }, variable);
+    expect(kind).toBe("WorkerInstance");
+    expect(infos).toEqual([]);
+  });
+});
