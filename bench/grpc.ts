@@ -1,12 +1,13 @@
 /**
- * `npm run bench:grpc`: the bundled `simple` model over gRPC (HTTP/2,
- * connect-node client), v2 HTTP (binary and JSON tensors) and in-process
+ * `npm run bench:grpc`: the bundled `simple` model over gRPC (HTTP/2: a
+ * lean node:http2 client, and connect-node's client for reference), v2 HTTP
+ * (binary and JSON tensors, fetch) and in-process
  * onnxruntime-node, in one run, runs taking turns in short windows. Prints
  * p50/p99 latency and throughput with ratios. All load goes to 127.0.0.1.
  */
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
-import { grpcRequestFromMetadata, grpcSender } from "./grpc-sender.ts";
+import { connectGrpcSender, grpcRequestFromMetadata, grpcSender } from "./grpc-sender.ts";
 import { httpSender, type LoadResult, mergeResults, runLoad, type Send } from "./load.ts";
 import { requestFromMetadata } from "./model-request.ts";
 import { freePort, startProcess, stopAll } from "./processes.ts";
@@ -40,6 +41,8 @@ try {
   const shape = { batchSize: 1, batching: true, shapes: new Map<string, number[]>() };
   const url = `${http}/v2/models/simple/infer`;
   const runs: { name: string; concurrency: number; send: Send }[] = [];
+  const grpcUrl = `http://127.0.0.1:${grpcPort}`;
+  const grpcRequest = grpcRequestFromMetadata("simple", inputs, shape);
   for (const concurrency of [1, 16]) {
     runs.push({
       name: "HTTP binary",
@@ -51,11 +54,8 @@ try {
       concurrency,
       send: httpSender(url, requestFromMetadata(inputs, { ...shape, tensors: "json" })),
     });
-    runs.push({
-      name: "gRPC",
-      concurrency,
-      send: grpcSender(`http://127.0.0.1:${grpcPort}`, grpcRequestFromMetadata("simple", inputs, shape)),
-    });
+    runs.push({ name: "gRPC", concurrency, send: grpcSender(grpcUrl, grpcRequest) });
+    runs.push({ name: "gRPC, connect client", concurrency, send: connectGrpcSender(grpcUrl, grpcRequest) });
   }
   const windows = runs.map(() => [] as LoadResult[]);
   for (let round = 0; round < rounds; round++) {

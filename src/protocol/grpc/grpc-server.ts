@@ -1,4 +1,4 @@
-import { createServer, type Http2Server, type ServerHttp2Session } from "node:http2";
+import { createServer, type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Restrictions } from "../restrictions.ts";
@@ -6,6 +6,7 @@ import type { InferenceService } from "../service.ts";
 import { fixGrpcMessageEncoding } from "./grpc-message.ts";
 import { restrictionInterceptor } from "./restricted.ts";
 import { grpcRoutes } from "./routes.ts";
+import { unaryInfer } from "./unary-infer.ts";
 
 export interface GrpcServerOptions {
   port: number;
@@ -22,8 +23,9 @@ export interface GrpcServer {
 }
 
 /**
- * Native gRPC (h2c) on node:http2, through connect-node: Bun.serve cannot
- * send the HTTP trailers gRPC needs.
+ * Native gRPC (h2c) on node:http2, through connect-node (Bun.serve cannot
+ * send the HTTP trailers gRPC needs), with plain unary ModelInfer calls
+ * taken off the stream before connect sees them (unary-infer.ts).
  */
 export async function startGrpcServer(
   service: InferenceService,
@@ -42,6 +44,15 @@ export async function startGrpcServer(
   const server: Http2Server = createServer((request, response) => {
     fixGrpcMessageEncoding(response);
     handler(request, response);
+  });
+  // The request handler above hangs off the server's own "stream" listener (the compat
+  // layer); ModelInfer calls the fast path takes never reach it.
+  const fast = unaryInfer(service, options);
+  const compat = server.listeners("stream") as ((...args: unknown[]) => void)[];
+  server.removeAllListeners("stream");
+  server.on("stream", (stream, headers, ...rest) => {
+    if (fast(stream as ServerHttp2Stream, headers)) return;
+    for (const listener of compat) listener.call(server, stream, headers, ...rest);
   });
   server.on("session", (session) => {
     sessions.add(session);
