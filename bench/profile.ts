@@ -24,6 +24,8 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 6);
 const top = Number(process.env.BENCH_TOP ?? 12);
 const intervalUs = 250;
 const label = process.env.BENCH_LABEL ?? "run";
+/** BENCH_SAMPLING=0: no profiler (its sampling costs the JS thread ~10-20%), only CPU by thread. */
+const sampling = process.env.BENCH_SAMPLING !== "0";
 
 const repo = mkdtempSync(join(tmpdir(), "ferry-profile-"));
 mkdirSync(join(repo, "mlp", "1"), { recursive: true });
@@ -96,10 +98,14 @@ async function profileRun(load: Load): Promise<Row> {
   const name = `${label}-${load.name}.cpuprofile`;
   const server = await startProcess(
     [
-      `--cpu-prof`,
-      `--cpu-prof-dir=${profiles}`,
-      `--cpu-prof-name=${name}`,
-      `--cpu-prof-interval=${intervalUs}`,
+      ...(sampling
+        ? [
+            "--cpu-prof",
+            `--cpu-prof-dir=${profiles}`,
+            `--cpu-prof-name=${name}`,
+            `--cpu-prof-interval=${intervalUs}`,
+          ]
+        : []),
       join(root, "src/main.ts"),
       `--model-repository=${repo}`,
       "--http-address=127.0.0.1",
@@ -146,7 +152,9 @@ async function profileRun(load: Load): Promise<Row> {
   // Idle: per second instead of per request.
   const per = requests > 0 ? requests : seconds;
   const threads = threadDelta(threadsBefore, threadsAfter, per);
-  const profile = hotFunctions(join(profiles, name), { intervalUs, requests: per, top, windowMs: window });
+  const profile = sampling
+    ? hotFunctions(join(profiles, name), { intervalUs, requests: per, top, windowMs: window })
+    : { jsUsPerRequest: 0, hot: [] };
   const serverCpu = Object.values(threads).reduce((sum, us) => sum + us, 0);
   console.error(
     `${load.name}: ${rate} req/s, p50 ${p50} µs, ${Math.round(serverCpu)} µs CPU per ${requests > 0 ? "request" : "second"}`,
