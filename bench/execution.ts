@@ -1,11 +1,13 @@
 /**
  * `npm run bench:execution`: where onnxruntime sessions should run — on the
  * event loop, or in a worker per instance — measured in one run on the same
- * server process. The bench MLP (3×1024 FP32) is served four times: worker
- * vs event loop, one instance vs two, batching off; each at c=1 and c=8
- * (binary tensors), runs taking turns. Then liveness: `/v2/health/live`
- * polled every 20 ms while a slow model (120 layers of 2048 sharing one
- * weight matrix, batch 64 requests, about a second an execution here) runs back to back, in each mode.
+ * server process. The bench MLP (3×1024 FP32, ferry's thread defaults) is
+ * served four times: worker vs event loop, one instance vs two, batching
+ * off; each at c=1 and c=8 (binary tensors), runs taking turns. Then
+ * liveness: `/v2/health/live` polled every 20 ms while a slow model (120
+ * layers of 2048 sharing one weight matrix, one thread, batch 64 requests,
+ * about a second an execution here) runs back to back, in each mode and
+ * under `auto` (the default, which times it at load and keeps it in a worker).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,11 +25,12 @@ const SLOW_WIDTH = 2048;
 const SLOW_LAYERS = 120;
 const SLOW_BATCH = 64;
 
+/** The MLPs get ferry's thread defaults; the slow model one thread, so its executions last ~1 s. */
 function config(name: string, width: number, execution: string, instances: number): string {
   return `name: "${name}" backend: "onnxruntime" max_batch_size: 64
 input [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ ${width} ] } ] output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ ${width} ] } ]
 instance_group [ { kind: KIND_CPU count: ${instances} } ]
-parameters { key: "intra_op_thread_count" value { string_value: "1" } }
+${name.startsWith("slow") ? 'parameters { key: "intra_op_thread_count" value { string_value: "1" } }' : ""}
 parameters { key: "ferry.execution" value { string_value: "${execution}" } }`;
 }
 
@@ -58,6 +61,8 @@ try {
     }
     add(`slow_${execution}`, SLOW_WIDTH, slow, execution, 1);
   }
+  // The default: placed by timing its largest batch at load (a worker, for this one).
+  add("slow_auto", SLOW_WIDTH, slow, "auto", 1);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   await startProcess(
@@ -107,7 +112,7 @@ try {
     "\n| slow model (120×2048 shared, batch 64) | execution ms p50 | /v2/health/live p50 ms | p99 ms | max ms |",
   );
   console.log("| --- | ---: | ---: | ---: | ---: |");
-  for (const execution of ["worker", "event_loop"]) {
+  for (const execution of ["worker", "event_loop", "auto"]) {
     const slowUrl = `${url}/v2/models/slow_${execution}/infer`;
     const slowRequest = request(SLOW_WIDTH, SLOW_BATCH);
     let busy = true;
