@@ -9,13 +9,13 @@
  * server's queue and compute breakdown from the statistics extension.
  * Only 127.0.0.1/localhost targets are accepted.
  */
-import { parseFlags } from "../src/cli/flags.ts";
+import { type FlagSpec, formatHelp, parseFlags } from "../src/cli/flags.ts";
 import { grpcRequestFromMetadata, grpcSender } from "./grpc-sender.ts";
 import { httpSender, runLoad } from "./load.ts";
 import { requestFromMetadata } from "./model-request.ts";
 import { breakdown, fetchStats } from "./server-stats.ts";
 
-const flags = parseFlags(process.argv.slice(2), [
+const SPECS: FlagSpec[] = [
   { name: "model", kind: "string", help: "model name" },
   { name: "url", kind: "string", help: "server, default http://127.0.0.1:8000" },
   { name: "protocol", kind: "string", choices: ["http", "grpc"], help: "protocol" },
@@ -26,9 +26,25 @@ const flags = parseFlags(process.argv.slice(2), [
   { name: "tensors", kind: "string", choices: ["binary", "json"], help: "tensor encoding" },
   { name: "shape", kind: "list", help: "name:d1,d2 for variable dims" },
   { name: "json", kind: "boolean", help: "print JSON instead of a table" },
-]);
+  { name: "help", kind: "boolean", help: "print this help" },
+];
+const USAGE = "Usage: npm run perf -- --model <name> [flags]   (a running server on 127.0.0.1)";
+let flags: ReturnType<typeof parseFlags>;
+try {
+  flags = parseFlags(process.argv.slice(2), SPECS);
+} catch (error) {
+  process.stderr.write(`perf: ${(error as Error).message}\n${formatHelp(USAGE, SPECS)}`);
+  process.exit(2);
+}
+if (flags.get("help")) {
+  process.stdout.write(formatHelp(USAGE, SPECS));
+  process.exit(0);
+}
 const model = flags.get("model") as string | undefined;
-if (!model) throw new Error("--model is required");
+if (!model) {
+  process.stderr.write(`perf: --model is required\n${formatHelp(USAGE, SPECS)}`);
+  process.exit(2);
+}
 const url = (flags.get("url") as string | undefined) ?? "http://127.0.0.1:8000";
 if (!["127.0.0.1", "localhost", "[::1]"].includes(new URL(url).hostname)) {
   throw new Error(`perf only loads local servers; ${url} is not 127.0.0.1 or localhost`);

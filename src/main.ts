@@ -44,7 +44,15 @@ async function serve(argv: string[]): Promise<number> {
   }
   const log = createLogger(options.logVerbose);
   const { startServer } = await import("./cli/serve.ts");
-  const server = await startServer(options, log);
+  const { StartupError } = await import("./cli/startup-error.ts");
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(options, log);
+  } catch (error) {
+    if (!(error instanceof StartupError)) throw error;
+    log.error(error.message);
+    return 1;
+  }
   if (!server.startupSucceeded && options.exitOnError) {
     log.error("a model failed to load and --exit-on-error is set: exiting");
     await server.stop({ graceSecs: 0 });

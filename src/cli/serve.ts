@@ -24,6 +24,7 @@ import { ModelManager } from "../repository/model-manager.ts";
 import { RepositoryPoller } from "../repository/poller.ts";
 import type { ModelSource } from "../repository/source.ts";
 import type { ServeOptions } from "./serve-options.ts";
+import { listen } from "./startup-error.ts";
 
 export interface RunningServer {
   httpPort: number | undefined;
@@ -191,35 +192,56 @@ async function startListeners(service: InferenceService, metrics: ServerMetrics,
     compressMinBytes: options.httpCompressMinBytes,
   });
   const http = options.allowHttp
-    ? Bun.serve({
-        port: options.httpPort,
-        hostname: options.httpAddress,
-        fetch:
-          options.corsAllowOrigins.length > 0 ? withCors(app.fetch, options.corsAllowOrigins) : app.fetch,
-        // The handler enforces --http-max-input-size itself, with a JSON error.
-        maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-        idleTimeout: 255,
-      })
+    ? await listen("HTTP", "--http-port", options.httpAddress, options.httpPort, () =>
+        Bun.serve({
+          port: options.httpPort,
+          hostname: options.httpAddress,
+          fetch:
+            options.corsAllowOrigins.length > 0 ? withCors(app.fetch, options.corsAllowOrigins) : app.fetch,
+          // The handler enforces --http-max-input-size itself, with a JSON error.
+          maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+          idleTimeout: 255,
+        }),
+      )
     : undefined;
+  const opened = async <T>(open: () => Promise<T>): Promise<T> => {
+    try {
+      return await open();
+    } catch (error) {
+      http?.stop(true);
+      throw error;
+    }
+  };
   const metricsServer = options.allowMetrics
-    ? Bun.serve({
-        port: options.metricsPort,
-        hostname: options.metricsAddress,
-        fetch: async (request) => {
-          if (new URL(request.url).pathname !== "/metrics")
-            return new Response("Not Found\n", { status: 404 });
-          return new Response(await metrics.registry.metrics(), {
-            headers: { "content-type": metrics.registry.contentType },
-          });
-        },
-      })
+    ? await opened(() =>
+        listen("metrics", "--metrics-port", options.metricsAddress, options.metricsPort, () =>
+          Bun.serve({
+            port: options.metricsPort,
+            hostname: options.metricsAddress,
+            fetch: async (request) => {
+              if (new URL(request.url).pathname !== "/metrics")
+                return new Response("Not Found\n", { status: 404 });
+              return new Response(await metrics.registry.metrics(), {
+                headers: { "content-type": metrics.registry.contentType },
+              });
+            },
+          }),
+        ),
+      )
     : undefined;
   const grpc = options.allowGrpc
-    ? await startGrpcServer(service, {
-        port: options.grpcPort,
-        address: options.grpcAddress,
-        maxMessageBytes: options.grpcMaxMessageBytes,
-        restrictions: parseRestrictions(options.grpcRestrictedProtocol, "--grpc-restricted-protocol"),
+    ? await opened(() =>
+        listen("gRPC", "--grpc-port", options.grpcAddress, options.grpcPort, () =>
+          startGrpcServer(service, {
+            port: options.grpcPort,
+            address: options.grpcAddress,
+            maxMessageBytes: options.grpcMaxMessageBytes,
+            restrictions: parseRestrictions(options.grpcRestrictedProtocol, "--grpc-restricted-protocol"),
+          }),
+        ),
+      ).catch((error: unknown) => {
+        metricsServer?.stop(true);
+        throw error;
       })
     : undefined;
   return {

@@ -40,7 +40,8 @@ interface IndexRow {
 /**
  * `ferry status <model>`: the manifest's current revision, and for each
  * --server whether it serves exactly that (exit 0) or not yet / failed
- * (exit 1, with each version's state and reason).
+ * (exit 1, with each version's state and reason). A model with no
+ * manifest exits 1 too.
  */
 export function runStatus(argv: readonly string[], output: CommandOutput = processOutput): Promise<number> {
   return runCommand(STATUS, argv, output, async ({ positionals, values }) => {
@@ -58,7 +59,8 @@ export function runStatus(argv: readonly string[], output: CommandOutput = proce
       inSync &&= report.inSync;
       output.out(report.text);
     }
-    return inSync ? 0 : 1;
+    // No manifest: nothing is pinned, so nothing can be confirmed as served.
+    return manifest && inSync ? 0 : 1;
   });
 }
 
