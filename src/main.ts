@@ -1,4 +1,5 @@
 #!/usr/bin/env bun
+import { appendFileSync } from "node:fs";
 /**
  * ferry: an inference server with tritonserver's flags, model repository
  * and v2 protocols. `ferry [serve] [flags]` serves; `ferry promote`,
@@ -42,7 +43,23 @@ async function serve(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  const log = createLogger(options.logVerbose);
+  if (options.logFile) {
+    try {
+      appendFileSync(options.logFile, "");
+    } catch (error) {
+      process.stderr.write(`ferry: --log-file ${options.logFile}: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
+  const log = createLogger({
+    verbose: options.logVerbose,
+    info: options.logInfo,
+    warning: options.logWarning,
+    error: options.logError,
+    format: options.logFormat,
+    ...(options.logFile ? { write: appendTo(options.logFile) } : {}),
+  });
+  for (const warning of options.compatibilityWarnings) log.warn(warning);
   const { startServer } = await import("./cli/serve.ts");
   const { StartupError } = await import("./cli/startup-error.ts");
   let server: Awaited<ReturnType<typeof startServer>>;
@@ -73,6 +90,11 @@ async function serve(argv: string[]): Promise<number> {
     process.on("SIGINT", () => onSignal("SIGINT"));
     process.on("SIGTERM", () => onSignal("SIGTERM"));
   });
+}
+
+/** --log-file: lines appended as they come (synchronously, so the last lines survive an exit). */
+function appendTo(path: string): (line: string) => void {
+  return (line) => appendFileSync(path, line);
 }
 
 process.exit(await main(process.argv.slice(2)));

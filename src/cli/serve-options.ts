@@ -1,6 +1,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { FerryError } from "../core/errors.ts";
+import type { LogFormat } from "../core/log.ts";
 import type { RuntimePolicy } from "../health/runtime.ts";
 import { DEFAULT_COMPRESS_MIN_BYTES } from "../protocol/http/compression.ts";
 import { parseRestrictions } from "../protocol/restrictions.ts";
@@ -8,6 +9,7 @@ import { parseS3Url } from "../repository/s3/s3-location.ts";
 import type { S3Settings } from "../repository/s3/s3-settings.ts";
 import { FlagError, type FlagSpec, type FlagValues, parseFlags } from "./flags.ts";
 import { S3_FLAGS, s3Settings } from "./s3-flags.ts";
+import { TRITON_ONLY_FLAGS, tritonFlagWarnings } from "./triton-flags.ts";
 
 export type ControlMode = "none" | "explicit" | "poll";
 
@@ -32,6 +34,13 @@ export interface ServeOptions {
   exitOnError: boolean;
   exitTimeoutSecs: number;
   logVerbose: number;
+  /** --log-info / --log-warning / --log-error. */
+  logInfo: boolean;
+  logWarning: boolean;
+  logError: boolean;
+  logFormat: LogFormat;
+  /** --log-file: append the log here instead of stderr. */
+  logFile: string | undefined;
   serverId: string;
   httpMaxInputSize: number;
   /** --http-compress-min-bytes: smallest JSON answer compressed for clients that accept it (0: never). */
@@ -39,6 +48,14 @@ export interface ServeOptions {
   defaultMaxBatchSize: number;
   counterLatencies: boolean;
   histogramLatencies: boolean;
+  /** --metrics-config summary_latencies: the nv_inference_*_summary_us family. */
+  summaryLatencies: boolean;
+  /** --metrics-config summary_quantiles: quantile and its allowed error. */
+  summaryQuantiles: { quantile: number; error: number }[];
+  allowGpuMetrics: boolean;
+  allowCpuMetrics: boolean;
+  /** --metrics-interval-ms: how often per-interval metrics (GPU) are sampled. */
+  metricsIntervalMs: number;
   gpuFallback: "refuse" | "cpu";
   modelCacheDir: string;
   httpRestrictedApi: string[];
@@ -50,6 +67,8 @@ export interface ServeOptions {
   readinessCheckIntervalSecs: number;
   drainGraceSecs: number;
   s3: S3Settings;
+  /** One line per tritonserver-only flag given, logged at start. */
+  compatibilityWarnings: string[];
 }
 
 export const SERVE_FLAGS: readonly FlagSpec[] = [
@@ -131,6 +150,23 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: "KIND_GPU without CUDA: refuse or run on CPU (default refuse)",
   },
   { name: "log-verbose", kind: "integer", help: "verbose log level, 0 = off (default 0)" },
+  { name: "log-info", kind: "boolean", help: "log info lines (default true)" },
+  { name: "log-warning", kind: "boolean", help: "log warnings (default true)" },
+  { name: "log-error", kind: "boolean", help: "log errors (default true)" },
+  {
+    name: "log-format",
+    kind: "string",
+    choices: ["default", "iso8601", "json"],
+    help: "default (I <time> message), ISO8601 (time first) or json (one object per line)",
+  },
+  { name: "log-file", kind: "string", help: "append the log to this file instead of stderr" },
+  { name: "allow-gpu-metrics", kind: "boolean", help: "GPU metrics from nvidia-smi (default true)" },
+  { name: "allow-cpu-metrics", kind: "boolean", help: "host CPU and memory metrics (default true)" },
+  {
+    name: "metrics-interval-ms",
+    kind: "integer",
+    help: "sample per-interval (GPU) metrics this often (default 2000)",
+  },
   { name: "id", kind: "string", help: "server name in metadata (default ferry)" },
   { name: "http-max-input-size", kind: "integer", help: "largest request body in bytes (default 67108864)" },
   {
@@ -143,7 +179,11 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     kind: "list",
     help: "[<backend>,]<setting>=<value>, e.g. default-max-batch-size=8",
   },
-  { name: "metrics-config", kind: "list", help: "counter_latencies=<bool> or histogram_latencies=<bool>" },
+  {
+    name: "metrics-config",
+    kind: "list",
+    help: "counter_latencies=<bool>, histogram_latencies=<bool>, summary_latencies=<bool> or summary_quantiles=<q>:<error>,...",
+  },
   {
     name: "model-cache-dir",
     kind: "string",
@@ -160,6 +200,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: "<api>[,<api>...]:<key>=<value>: metadata triton-grpc-protocol-<key> those RPCs need",
   },
   ...S3_FLAGS,
+  ...TRITON_ONLY_FLAGS.map(({ spec }) => spec),
   { name: "help", kind: "boolean", help: "print this help" },
 ];
 
@@ -199,12 +240,28 @@ export function serveOptions(argv: readonly string[]): ServeOptions | "help" {
     exitOnError: get("exit-on-error", false),
     exitTimeoutSecs: atLeast(values, "exit-timeout-secs", 30, 0),
     logVerbose: atLeast(values, "log-verbose", 0, 0),
+    logInfo: get("log-info", true),
+    logWarning: get("log-warning", true),
+    logError: get("log-error", true),
+    logFormat: logFormat(get("log-format", "default")),
+    logFile: get<string | undefined>("log-file", undefined),
     serverId: get("id", "ferry"),
     httpMaxInputSize: atLeast(values, "http-max-input-size", 64 * 1024 * 1024, 1),
     httpCompressMinBytes: atLeast(values, "http-compress-min-bytes", DEFAULT_COMPRESS_MIN_BYTES, 0),
     defaultMaxBatchSize: 4,
     counterLatencies: true,
     histogramLatencies: true,
+    summaryLatencies: false,
+    // tritonserver's default summary quantiles.
+    summaryQuantiles: [
+      { quantile: 0.5, error: 0.05 },
+      { quantile: 0.9, error: 0.01 },
+      { quantile: 0.95, error: 0.001 },
+      { quantile: 0.99, error: 0.001 },
+    ],
+    allowGpuMetrics: get("allow-gpu-metrics", true),
+    allowCpuMetrics: get("allow-cpu-metrics", true),
+    metricsIntervalMs: atLeast(values, "metrics-interval-ms", 2000, 1),
     gpuFallback: get<"refuse" | "cpu">("gpu-fallback", "refuse"),
     modelCacheDir: get(
       "model-cache-dir",
@@ -217,6 +274,7 @@ export function serveOptions(argv: readonly string[]): ServeOptions | "help" {
     readinessCheckIntervalSecs: atLeast(values, "readiness-check-interval-secs", 30, 0),
     drainGraceSecs: atLeast(values, "drain-grace-secs", 5, 0),
     s3: s3Settings(values),
+    compatibilityWarnings: tritonFlagWarnings(values),
   };
   for (const repository of repositories) checkRepositoryUrl(repository);
   for (const setting of get<string[]>("backend-config", [])) applyBackendConfig(options, setting);
@@ -252,16 +310,36 @@ function applyBackendConfig(options: ServeOptions, setting: string): void {
 }
 
 function applyMetricsConfig(options: ServeOptions, setting: string): void {
+  const quantiles = /^summary_quantiles=(.+)$/.exec(setting);
+  if (quantiles) {
+    options.summaryQuantiles = (quantiles[1] as string).split(",").map((pair) => {
+      const [quantile = Number.NaN, error = Number.NaN] = pair.split(":").map(Number);
+      if (!(quantile > 0 && quantile < 1 && error >= 0 && error < 1))
+        throw new FlagError(
+          `--metrics-config summary_quantiles expects <quantile>:<error>,... with both in (0, 1), got '${pair}'`,
+        );
+      return { quantile, error };
+    });
+    return;
+  }
   const match = /^([a-z_]+)=(true|false)$/.exec(setting);
   const key = match?.[1];
-  if (!match || (key !== "counter_latencies" && key !== "histogram_latencies")) {
+  if (
+    !match ||
+    (key !== "counter_latencies" && key !== "histogram_latencies" && key !== "summary_latencies")
+  ) {
     throw new FlagError(
-      `--metrics-config expects counter_latencies=<bool> or histogram_latencies=<bool>, got '${setting}'`,
+      `--metrics-config expects counter_latencies=<bool>, histogram_latencies=<bool>, summary_latencies=<bool> or summary_quantiles=<q>:<error>,..., got '${setting}'`,
     );
   }
   const enabled = match[2] === "true";
   if (key === "counter_latencies") options.counterLatencies = enabled;
-  else options.histogramLatencies = enabled;
+  else if (key === "histogram_latencies") options.histogramLatencies = enabled;
+  else options.summaryLatencies = enabled;
+}
+
+function logFormat(text: string): LogFormat {
+  return text === "iso8601" ? "ISO8601" : (text as LogFormat);
 }
 
 function checkRepositoryUrl(repository: string): void {

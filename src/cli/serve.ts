@@ -61,6 +61,10 @@ export async function startServer(
   const metrics = createServerMetrics({
     counterLatencies: options.counterLatencies,
     histogramLatencies: options.histogramLatencies,
+    summaryLatencies: options.summaryLatencies ? options.summaryQuantiles : undefined,
+    intervalMs: options.metricsIntervalMs,
+    gpu: options.allowGpuMetrics,
+    cpu: options.allowCpuMetrics,
   });
   const devices = dependencies.devices ?? detectDevices();
   const source = await createSource(options, log);

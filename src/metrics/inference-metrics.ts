@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry, Summary } from "prom-client";
 import type { FailureReason, InferenceObserver } from "../core/observer.ts";
 import type { StageClock } from "../core/stage-clock.ts";
 
@@ -7,6 +7,8 @@ export interface MetricsOptions {
   counterLatencies: boolean;
   /** Latency and batch-size histograms (`--metrics-config histogram_latencies`), default on in ferry. */
   histogramLatencies: boolean;
+  /** tritonserver's latency summaries (`--metrics-config summary_latencies=true`): their quantiles; off when absent. */
+  summaryLatencies?: { quantile: number; error: number }[];
 }
 
 const LATENCY_BUCKETS_US = [
@@ -32,6 +34,7 @@ export class InferenceMetrics {
   private readonly runtimeMismatches: Counter<"model" | "version">;
   private readonly durations: Record<Stage, Counter<"model" | "version">>;
   private readonly histograms: Record<Stage, Histogram<"model" | "version">>;
+  private readonly summaries: Record<Stage, Summary<"model" | "version">> | undefined;
   private readonly batchSize: Histogram<"model" | "version">;
 
   constructor(
@@ -138,6 +141,40 @@ export class InferenceMetrics {
         LATENCY_BUCKETS_US,
       ),
     };
+    const quantiles = options.summaryLatencies;
+    const summary = (name: string, help: string) =>
+      new Summary({
+        name,
+        help,
+        labelNames: MODEL_LABELS,
+        // prom-client keeps a t-digest per series; the error bounds of --metrics-config apply to Triton's estimator only.
+        percentiles: (quantiles ?? []).map(({ quantile }) => quantile),
+        registers,
+      });
+    this.summaries = quantiles
+      ? {
+          request: summary(
+            "nv_inference_request_summary_us",
+            "Summary of inference request duration in microseconds",
+          ),
+          queue: summary(
+            "nv_inference_queue_summary_us",
+            "Summary of inference queuing duration in microseconds",
+          ),
+          computeInput: summary(
+            "nv_inference_compute_input_summary_us",
+            "Summary of compute input duration in microseconds",
+          ),
+          computeInfer: summary(
+            "nv_inference_compute_infer_summary_us",
+            "Summary of compute model duration in microseconds",
+          ),
+          computeOutput: summary(
+            "nv_inference_compute_output_summary_us",
+            "Summary of compute output duration in microseconds",
+          ),
+        }
+      : undefined;
     this.batchSize = histogram(
       "ferry_inference_batch_size",
       "Batch size of each model execution",
@@ -157,6 +194,7 @@ export class InferenceMetrics {
       stage,
       counter: this.options.counterLatencies ? this.durations[stage].labels(labels) : undefined,
       histogram: this.options.histogramLatencies ? this.histograms[stage].labels(labels) : undefined,
+      summary: this.summaries?.[stage].labels(labels),
     }));
     // Series exist at 0 from load on, as in tritonserver, so dashboards see them before traffic.
     pending.set(0);
@@ -173,9 +211,10 @@ export class InferenceMetrics {
         success.inc();
         inferences.inc(size);
         const durations = clock.durationsUs();
-        for (const { stage, counter, histogram } of stages) {
+        for (const { stage, counter, histogram, summary } of stages) {
           counter?.inc(durations[stage]);
           histogram?.observe(durations[stage]);
+          summary?.observe(durations[stage]);
         }
       },
       failed: (reason: FailureReason) => this.failure.labels({ ...labels, reason }).inc(),

@@ -13,12 +13,14 @@ export interface ServerMetrics {
 const EVENT_LOOP_LAG_RESOLUTION_MS = 100;
 
 /** One registry per server: Triton's inference, CPU and GPU metrics, plus prom-client's process metrics. */
-export function createServerMetrics(options: MetricsOptions & { intervalMs?: number }): ServerMetrics {
+export function createServerMetrics(
+  options: MetricsOptions & { intervalMs?: number; gpu?: boolean; cpu?: boolean },
+): ServerMetrics {
   const registry = new Registry();
   // prom-client samples event-loop delay with a 10 ms timer by default: 100
   // wakeups a second on an idle server. Stalls that matter are far longer.
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_LAG_RESOLUTION_MS });
-  registerCpuMetrics(registry);
-  const stopGpu = registerGpuMetrics(registry, options.intervalMs ?? 2000);
+  if (options.cpu !== false) registerCpuMetrics(registry);
+  const stopGpu = options.gpu !== false ? registerGpuMetrics(registry, options.intervalMs ?? 2000) : () => {};
   return { registry, inference: new InferenceMetrics(registry, options), stop: stopGpu };
 }
