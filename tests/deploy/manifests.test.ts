@@ -48,9 +48,9 @@ describe("deploy/kubernetes/deployment.yaml", () => {
     expect(() => serveOptions(container.args)).not.toThrow();
   });
 
-  it("probes live for liveness and startup, ready for readiness, and both routes answer", async () => {
+  it("probes live for liveness, ready for startup and readiness, and both routes answer", async () => {
     expect(container.livenessProbe.httpGet.path).toBe("/v2/health/live");
-    expect(container.startupProbe.httpGet.path).toBe("/v2/health/live");
+    expect(container.startupProbe.httpGet.path).toBe("/v2/health/ready");
     expect(container.readinessProbe.httpGet.path).toBe("/v2/health/ready");
     expect(
       container.startupProbe.failureThreshold * container.startupProbe.periodSeconds,
@@ -58,6 +58,32 @@ describe("deploy/kubernetes/deployment.yaml", () => {
     for (const probe of [container.livenessProbe, container.readinessProbe, container.startupProbe]) {
       expect((await fetch(`${server.url}${probe.httpGet.path}`)).status).toBe(200);
     }
+  });
+
+  it("starts only once the models are loaded: the startup probe's route refuses while a model is not", async () => {
+    const broken = addSimple(new TestRepository()).addModel("broken", { config: "max_batch: 1" });
+    const starting = await startTestServer(broken.root);
+    try {
+      expect((await fetch(`${starting.url}${container.startupProbe.httpGet.path}`)).status).toBe(400);
+      expect((await fetch(`${starting.url}${container.livenessProbe.httpGet.path}`)).status).toBe(200);
+    } finally {
+      await starting.stop();
+      broken.remove();
+    }
+  });
+
+  it("runs as non-root with a read-only root filesystem, writing only to the cache volume", () => {
+    const pod = deployment.spec.template.spec;
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(container.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    const options = serveOptions(container.args) as ServeOptions;
+    const cache = container.volumeMounts.find((mount: Json) => mount.mountPath === options.modelCacheDir);
+    expect(cache).toBeDefined();
+    expect(pod.volumes.find((volume: Json) => volume.name === cache.name).emptyDir).toBeDefined();
   });
 
   it("gives the pod longer to stop than ferry's drain grace plus exit timeout", () => {
@@ -110,12 +136,59 @@ describe("deploy/kserve/serving-runtime.yaml", () => {
 
 describe("deploy/Dockerfile", () => {
   const dockerfile = readFileSync(join(deploy, "Dockerfile"), "utf8");
+  const root = join(import.meta.dir, "../..");
+  const stages = dockerfile.split(/^(?=FROM )/m).filter((part) => part.startsWith("FROM "));
+  const runtime = stages.at(-1) as string;
 
-  it("builds on oven/bun and runs ferry on the default ports", () => {
-    expect(dockerfile).toMatch(/^FROM oven\/bun:/m);
-    expect(dockerfile).toMatch(/^EXPOSE 8000 8001 8002$/m);
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["bun", "src\/main.ts"\]$/m);
-    const cmd = JSON.parse(/^CMD (.*)$/m.exec(dockerfile)?.[1] ?? "[]");
+  it("runs ferry on oven/bun on the default ports, as the non-root bun user", () => {
+    expect(runtime).toMatch(/^FROM oven\/bun:1\.4\.5-slim$/m);
+    expect(runtime).toMatch(/^EXPOSE 8000 8001 8002$/m);
+    expect(runtime).toMatch(/^USER bun$/m);
+    expect(runtime).toMatch(/^ENTRYPOINT \["bun", "src\/main.ts"\]$/m);
+    const cmd = JSON.parse(/^CMD (.*)$/m.exec(runtime)?.[1] ?? "[]");
     expect(() => serveOptions(cmd)).not.toThrow();
+    expect(cmd).toEqual(["--model-repository=/app/models"]);
+  });
+
+  it("installs production dependencies from the lockfile only, and checks health on readiness", () => {
+    expect(stages.length).toBeGreaterThanOrEqual(3);
+    expect(dockerfile).toContain("COPY package.json package-lock.json ./");
+    expect(dockerfile).toMatch(/npm ci --omit=dev --ignore-scripts/);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*\/v2\/health\/ready/m);
+    // The bundled models' links into node_modules are resolved in the image.
+    expect(dockerfile).toContain("cp -rL models /models-resolved");
+    expect(runtime).toContain("COPY --from=models /models-resolved ./models");
+  });
+
+  it("needs no package outside package.json's dependencies at run time", () => {
+    const dependencies = new Set(
+      Object.keys(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).dependencies),
+    );
+    const seen = new Set<string>();
+    const glob = new Bun.Glob("**/*.ts");
+    for (const file of glob.scanSync(join(root, "src"))) {
+      const text = readFileSync(join(root, "src", file), "utf8");
+      for (const [, imported, loaded] of text.matchAll(
+        /^(?:import(?! type)|export(?! type))[^"\n]*(?:\bfrom\s*|^import\s*)"([^".][^"]*)"|import\("([^".][^"]*)"\)/gm,
+      )) {
+        const specifier = imported ?? loaded;
+        if (specifier?.startsWith("node:") || specifier === "bun") continue;
+        const name = specifier?.startsWith("@")
+          ? specifier.split("/").slice(0, 2).join("/")
+          : specifier?.split("/")[0];
+        seen.add(name as string);
+        expect(`${file}: ${name}`).toBe(
+          `${file}: ${dependencies.has(name as string) ? name : "(not a dependency)"}`,
+        );
+      }
+    }
+    // The scan sees the server's real imports (it is not vacuous).
+    for (const name of ["elysia", "onnxruntime-node", "@connectrpc/connect-node", "prom-client"])
+      expect(seen).toContain(name);
+  });
+
+  it("keeps the build context small: .dockerignore leaves out node_modules, .git and the tests", () => {
+    const ignored = readFileSync(join(root, ".dockerignore"), "utf8").split("\n");
+    for (const path of ["node_modules", ".git", "tests", "bench/out"]) expect(ignored).toContain(path);
   });
 });
