@@ -15,6 +15,7 @@ import { EXTENSIONS } from "../protocol/extensions.ts";
 import { startGrpcServer } from "../protocol/grpc/grpc-server.ts";
 import { createHttpApp } from "../protocol/http/app.ts";
 import { withCors } from "../protocol/http/cors.ts";
+import { closeConnectionsWhen } from "../protocol/http/drain.ts";
 import { codeOverridesAllowed, parseRestrictions } from "../protocol/restrictions.ts";
 import { InferenceService } from "../protocol/service.ts";
 import { ArtifactCache } from "../repository/artifact-cache.ts";
@@ -147,6 +148,7 @@ export async function startServer(
   let stopping: Promise<{ timedOut: boolean }> | undefined;
   const stop = async (graceSecs: number) => {
     state.phase = "DRAINING";
+    listeners.drain();
     monitor.stop();
     await poller.stop();
     log.info(`draining: not ready, still serving for ${graceSecs}s`);
@@ -195,13 +197,16 @@ async function startListeners(service: InferenceService, metrics: ServerMetrics,
     restrictions: parseRestrictions(options.httpRestrictedApi, "--http-restricted-api"),
     compressMinBytes: options.httpCompressMinBytes,
   });
+  let draining = false;
   const http = options.allowHttp
     ? await listen("HTTP", "--http-port", options.httpAddress, options.httpPort, () =>
         Bun.serve({
           port: options.httpPort,
           hostname: options.httpAddress,
-          fetch:
+          fetch: closeConnectionsWhen(
             options.corsAllowOrigins.length > 0 ? withCors(app.fetch, options.corsAllowOrigins) : app.fetch,
+            () => draining,
+          ),
           // The handler enforces --http-max-input-size itself, with a JSON error.
           maxRequestBodySize: Number.MAX_SAFE_INTEGER,
           idleTimeout: 255,
@@ -252,7 +257,14 @@ async function startListeners(service: InferenceService, metrics: ServerMetrics,
     http,
     grpc,
     metrics: metricsServer,
+    /** From here on HTTP answers close their connection and gRPC sessions get GOAWAY. */
+    drain() {
+      draining = true;
+      grpc?.drain();
+    },
     async stop() {
+      // In-flight answers are written before connections close (bounded against stuck clients).
+      if (http) await Promise.race([http.stop(false), Bun.sleep(1000)]);
       http?.stop(true);
       metricsServer?.stop(true);
       metrics.stop();

@@ -19,6 +19,11 @@ export interface GrpcServerOptions {
 
 export interface GrpcServer {
   port: number;
+  /**
+   * Sends GOAWAY on every session, now and on sessions opened later, so
+   * clients take new calls elsewhere; calls already accepted are answered.
+   */
+  drain(): void;
   stop(): Promise<void>;
 }
 
@@ -41,6 +46,7 @@ export async function startGrpcServer(
     interceptors: options.restrictions.size > 0 ? [restrictionInterceptor(options.restrictions)] : [],
   });
   const sessions = new Set<ServerHttp2Session>();
+  let draining = false;
   const server: Http2Server = createServer((request, response) => {
     fixGrpcMessageEncoding(response);
     handler(request, response);
@@ -51,6 +57,8 @@ export async function startGrpcServer(
   const compat = server.listeners("stream") as ((...args: unknown[]) => void)[];
   server.removeAllListeners("stream");
   server.on("stream", (stream, headers, ...rest) => {
+    // A session opened during the drain serves this call and no more.
+    if (draining) (stream as ServerHttp2Stream).session?.close();
     if (fast(stream as ServerHttp2Stream, headers)) return;
     for (const listener of compat) listener.call(server, stream, headers, ...rest);
   });
@@ -64,6 +72,10 @@ export async function startGrpcServer(
   });
   return {
     port: (server.address() as AddressInfo).port,
+    drain: () => {
+      draining = true;
+      for (const session of sessions) session.close();
+    },
     stop: () =>
       new Promise((resolve) => {
         for (const session of sessions) session.close();

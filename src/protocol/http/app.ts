@@ -45,6 +45,10 @@ const KNOWN_PATHS = [
  * trailing or doubled slash, percent-encoding decoded only inside a model
  * name or version; Bun has already resolved `.` and `..` segments in
  * `request.url`. The path is read from the URL whatever the Host header.
+ *
+ * HTTP/1.1 pipelining works only for answers ready within the tick: Bun.serve
+ * closes, unanswered, a connection whose next request arrives while an async
+ * answer (inference) is pending (tests/robustness/pipelining.test.ts).
  */
 export function createHttpApp(service: InferenceService, options: HttpOptions) {
   const json = (body: unknown) => Response.json(body);
