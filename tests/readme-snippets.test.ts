@@ -74,6 +74,20 @@ describe("README snippets work as written", () => {
 });
 
 describe("README reference", () => {
+  it("lists the extensions exactly as GET /v2 reports them", async () => {
+    const { extensions } = (await (await fetch(`${server.url}/v2`)).json()) as { extensions: string[] };
+    const listed = /as `GET \/v2`\s+reports them: ([^.]+)\./.exec(readme)?.[1] ?? "";
+    expect([...listed.matchAll(/`([^`]+)`/g)].map((match) => match[1])).toEqual(extensions);
+  });
+
+  it("walks a new user through adding a model and a first S3 promotion", () => {
+    for (const heading of ["## Add your own model", "## S3 quickstart"]) expect(readme).toContain(heading);
+    // The first promotion comes before the second version, and the reason is given.
+    const quickstart = readme.slice(readme.indexOf("## S3 quickstart"));
+    expect(quickstart.indexOf("promote simple 1")).toBeLessThan(quickstart.indexOf("promote simple 2"));
+    expect(quickstart).toContain("version_policy");
+  });
+
   it("documents every serving flag", () => {
     const missing = SERVE_FLAGS.filter((flag) => flag.name !== "help" && !readme.includes(`--${flag.name}`));
     expect(missing.map((flag) => flag.name)).toEqual([]);
