@@ -10,6 +10,7 @@ import type { Logger } from "../core/log.ts";
 import { HealthMonitor } from "../health/monitor.ts";
 import { modelsReady, notReadyModels } from "../health/readiness.ts";
 import { ServerState } from "../health/server-state.ts";
+import { registerModelStateMetrics } from "../metrics/model-state-metrics.ts";
 import { createServerMetrics, type ServerMetrics } from "../metrics/registry.ts";
 import { EXTENSIONS } from "../protocol/extensions.ts";
 import { startGrpcServer } from "../protocol/grpc/grpc-server.ts";
@@ -24,6 +25,7 @@ import { LocalSource } from "../repository/local-source.ts";
 import { ModelManager } from "../repository/model-manager.ts";
 import { RepositoryPoller } from "../repository/poller.ts";
 import type { ModelSource } from "../repository/source.ts";
+import { modelVersionStates } from "./model-states.ts";
 import type { ServeOptions } from "./serve-options.ts";
 import { listen } from "./startup-error.ts";
 
@@ -93,6 +95,7 @@ export async function startServer(
     },
     (message) => log.info(message),
   );
+  registerModelStateMetrics(metrics.registry, () => modelVersionStates(manager));
   const poller = new RepositoryPoller(manager, {
     models: () => modelsToLoad(options, manager),
     keepPolling: options.controlMode === "poll" && options.repositoryPollSecs > 0,

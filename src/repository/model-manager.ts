@@ -9,7 +9,7 @@ import { ModelDependencies } from "./model-dependencies.ts";
 import { type IndexEntry, indexRows, ModelEntry } from "./model-entry.ts";
 import { type LoaderOptions, type ModelPlan, planModel } from "./model-plan.ts";
 import { PipelinePins } from "./pipeline-pins.ts";
-import { WeightedRoutes } from "./routing.ts";
+import { type Route, WeightedRoutes } from "./routing.ts";
 import type { ModelListing, ModelSource } from "./source.ts";
 import { VersionLifecycle } from "./version-lifecycle.ts";
 
@@ -213,6 +213,11 @@ export class ModelManager implements Router {
   /** The checks a failed load ran, if it got that far. */
   failedChecks(name: string, version: string): CheckResult[] {
     return this.models.get(name)?.versions.get(Number(version))?.checks ?? [];
+  }
+
+  /** The promotion's split of unversioned requests (empty without a manifest: the newest serving version takes them). */
+  routeWeights(name: string): readonly Route[] {
+    return this.models.get(name)?.routes?.routes ?? [];
   }
 
   /** The versions the version policy selected when the model last loaded. */
