@@ -24,6 +24,11 @@ export const S3_FLAGS: readonly FlagSpec[] = [
     kind: "integer",
     help: "wait this long for S3 to start answering (default 30000)",
   },
+  {
+    name: "s3-idle-timeout-ms",
+    kind: "integer",
+    help: "fail an S3 answer (a download) that sends no bytes this long (default 20000)",
+  },
   { name: "s3-max-attempts", kind: "integer", help: "tries per S3 request (default 3)" },
 ];
 
@@ -42,6 +47,7 @@ export function s3Settings(values: FlagValues): S3Settings {
   if (values.has("s3-force-path-style"))
     settings.forcePathStyle = values.get("s3-force-path-style") as boolean;
   settings.timeoutMs = positive(values, "s3-timeout-ms", settings.timeoutMs);
+  if (values.has("s3-idle-timeout-ms")) settings.idleTimeoutMs = positive(values, "s3-idle-timeout-ms", 1);
   settings.maxAttempts = positive(values, "s3-max-attempts", settings.maxAttempts);
   return settings;
 }

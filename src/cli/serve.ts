@@ -153,6 +153,8 @@ export async function startServer(
     state.phase = "DRAINING";
     listeners.drain();
     monitor.stop();
+    // Polling stops at once: S3 work in flight is aborted, not waited for.
+    source.close?.();
     await poller.stop();
     log.info(`draining: not ready, still serving for ${graceSecs}s`);
     await Bun.sleep(graceSecs * 1000);

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { copyFile, link, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { FerryError } from "../core/errors.ts";
 import { checkDigest, sha256Hex, sha256OfJson } from "./digest.ts";
 import type { FileDigest } from "./manifest.ts";
 
@@ -15,6 +16,8 @@ export interface Download {
   etag: string;
   /** The size the store reports, for progress. */
   size?: number;
+  /** The object's MD5 as the store reports it (a single-part S3 ETag), when known. */
+  md5?: string;
   /** sha256 and size the bytes must have (from a promotion manifest). */
   expected?: FileDigest;
   open(): Promise<ReadableStream<Uint8Array>>;
@@ -106,12 +109,14 @@ export class ArtifactCache {
     await mkdir(tempDir, { recursive: true });
     const temp = join(tempDir, randomBytes(8).toString("hex"));
     const hash = createHash("sha256");
+    const md5 = download.md5 === undefined ? undefined : createHash("md5");
     const progress = new Progress(download, this.log);
     const file = await open(temp, "w");
     try {
       const reader = (await download.open()).getReader();
       for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
         hash.update(chunk.value);
+        md5?.update(chunk.value);
         await file.write(chunk.value);
         progress.add(chunk.value.byteLength);
       }
@@ -123,7 +128,8 @@ export class ArtifactCache {
     await file.close();
     const digest = { sha256: hash.digest("hex"), size: progress.bytes };
     try {
-      if (download.expected) checkDigest(download.url, digest, download.expected);
+      checkStored(download, digest.size, md5?.digest("hex"));
+      if (download.expected) checkPin(download, digest, download.expected);
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
@@ -138,6 +144,44 @@ export class ArtifactCache {
     await writeFile(indexTemp, `${digest.sha256} ${digest.size}\n`);
     await rename(indexTemp, index);
     return { ...digest, path };
+  }
+}
+
+/**
+ * Bytes that differ from what the store reports it holds (size, MD5) were
+ * damaged in transit: a transient failure, retried on the next poll.
+ */
+function checkStored(download: Download, size: number, md5: string | undefined): void {
+  const sizeDiffers = download.size !== undefined && size !== download.size;
+  if (!sizeDiffers && md5 === download.md5) return;
+  throw new FerryError(
+    "UNAVAILABLE",
+    "repository",
+    `${download.url}: damaged in transit: got ${size} bytes${md5 ? ` with MD5 ${md5}` : ""}, the store holds ${download.size ?? "?"} bytes with ETag ${download.etag}; retried`,
+  );
+}
+
+/**
+ * A download that matched the store's MD5 yet not its pin is wrong at
+ * rest: not retried until the manifest or the object changes. Without an
+ * MD5 to compare (multipart ETag) the mismatch may be transient.
+ */
+function checkPin(download: Download, actual: FileDigest, expected: FileDigest): void {
+  try {
+    checkDigest(download.url, actual, expected);
+  } catch (error) {
+    if (!(error instanceof FerryError)) throw error;
+    if (download.md5 === undefined)
+      throw new FerryError(
+        "UNAVAILABLE",
+        "repository",
+        `${error.detail} (could be damage in transit: retried)`,
+      );
+    throw new FerryError(
+      "FAILED_PRECONDITION",
+      "repository",
+      `${error.detail}; the stored object (ETag ${download.etag}) does not match its pin: retried once the manifest or the object changes`,
+    );
   }
 }
 

@@ -17,7 +17,7 @@ import type { Router } from "../serving/router.ts";
 import { checkDigest, sha256OfJson } from "./digest.ts";
 import type { PipelinePin, ServingEntry, Validation } from "./manifest.ts";
 import type { Route } from "./routing.ts";
-import type { ModelListing, ModelSource, PinnedFiles } from "./source.ts";
+import type { LocalVersionDir, ModelListing, ModelSource, PinnedFiles } from "./source.ts";
 import { selectVersions } from "./version-policy.ts";
 
 export interface LoaderOptions {
@@ -97,7 +97,7 @@ export async function planModel(
   const pins = new Map(manifest?.serving.map((entry) => [Number(entry.version), entry.files]));
   const { config: completed, backend } = isEnsemble(written)
     ? completeEnsemble(written, name, source)
-    : await completeForBackend(written, listing, options, load.at(-1) ?? listing.versions.at(-1), pins);
+    : await completeForBackend(written, listing, options, load.length > 0 ? load : listing.versions, pins);
   const validation = new Map(
     manifest?.serving.flatMap((entry) =>
       entry.validation ? [[Number(entry.version), entry.validation]] : [],
@@ -186,19 +186,43 @@ function completeEnsemble(
 }
 
 /**
- * Picks the backend (from the newest selected version's files), completes
+ * The newest version whose files are right: a version refused for its own
+ * files (a stray file, a checksum) fails alone when it loads rather than
+ * failing the whole model here. Transient trouble (S3) is not skipped past.
+ */
+async function materializeNewest(
+  source: ModelSource,
+  name: string,
+  versions: number[],
+  pins: Map<number, PinnedFiles>,
+): Promise<LocalVersionDir> {
+  let first: unknown;
+  for (const version of [...versions].reverse()) {
+    try {
+      return await source.materialize(name, String(version), pins.get(version));
+    } catch (error) {
+      const code = error instanceof FerryError ? error.code : "";
+      if (code === "UNAVAILABLE" || code === "DEADLINE_EXCEEDED" || code === "CANCELLED") throw error;
+      first ??= error;
+    }
+  }
+  throw first;
+}
+
+/**
+ * Picks the backend (from the newest selected version's files that can be had), completes
  * the config from the model file's signature, and checks the two agree.
  */
 async function completeForBackend(
   written: ModelConfig,
   listing: ModelListing,
   options: LoaderOptions,
-  probeVersion: number | undefined,
+  versions: number[],
   pins: Map<number, PinnedFiles>,
 ): Promise<{ config: ModelConfig; backend: Backend }> {
   const { name } = listing;
   const source = listing.configSource;
-  const probe = await options.source.materialize(name, String(probeVersion), pins.get(Number(probeVersion)));
+  const probe = await materializeNewest(options.source, name, versions, pins);
   const backend = options.backends.select(written, probe.files);
   if (!backend) {
     const wanted = written.backend || written.platform;

@@ -24,6 +24,8 @@ export interface PollerOptions {
   intervalMs: number;
   /** Longest wait between retries after failures (default max(interval, 30 s)). */
   maxBackoffMs?: number;
+  /** How many models sync at once (default 4). */
+  concurrency?: number;
   log: Logger;
   /** Where the models come from, for the status view. */
   locations?: string[];
@@ -35,6 +37,11 @@ export interface PollerOptions {
  * repository cannot be listed or a model's source is unreachable; in poll
  * mode it then goes on every interval: loads new and changed models,
  * unloads removed ones. A failed pass never touches what serves.
+ *
+ * Models sync independently: a poll pass waits at most one interval (at
+ * least 1 s), and a model still syncing then (a slow or stalled download)
+ * is left running and skipped by later passes until it finishes, so it
+ * never holds up the others. stop() returns at once, waiting for none.
  */
 export class RepositoryPoller {
   /** True once a pass has listed the repository and tried every model. */
@@ -49,6 +56,14 @@ export class RepositoryPoller {
   private stopped = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  /** Models whose sync is still running, possibly from an earlier pass. */
+  private readonly busy = new Map<string, Promise<boolean>>();
+  private readonly slots: (() => void)[] = [];
+  private running = 0;
+  private halt: () => void = () => {};
+  private readonly halted = new Promise<void>((resolve) => {
+    this.halt = resolve;
+  });
 
   constructor(
     private readonly manager: ModelManager,
@@ -57,7 +72,7 @@ export class RepositoryPoller {
 
   /** Runs one pass now; resolves once it finished (whatever its outcome). */
   async firstPass(): Promise<void> {
-    await this.pass();
+    await this.pass(undefined);
   }
 
   /** Keeps passing in the background: forever in poll mode, else until settled. */
@@ -65,8 +80,10 @@ export class RepositoryPoller {
     this.loop ??= this.run();
   }
 
+  /** Stops at once: a pass in progress is abandoned, syncs still running are not waited for. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.halt();
     this.wake?.();
     await this.loop;
   }
@@ -75,12 +92,12 @@ export class RepositoryPoller {
     while (!this.stopped && (this.options.keepPolling || !this.settled)) {
       await this.sleep(this.nextDelayMs());
       if (this.stopped) return;
-      await this.pass();
+      await this.pass(Math.max(this.options.intervalMs, 1000));
     }
   }
 
-  /** One pass; false when something is left to retry. */
-  private async pass(): Promise<boolean> {
+  /** One pass, waiting at most `deadlineMs` for the models; false when something is left to retry. */
+  private async pass(deadlineMs: number | undefined): Promise<boolean> {
     let names: string[];
     try {
       names = await this.options.models();
@@ -90,26 +107,62 @@ export class RepositoryPoller {
     }
     this.listed = true;
     this.lastListedAt = new Date().toISOString();
-    let retry = 0;
-    for (const name of names) {
-      try {
-        if (!(await this.manager.syncModel(name))) retry++;
-      } catch (error) {
-        retry++;
-        this.options.log.warn(`model '${name}': ${message(error)}`);
-      }
-    }
+    const outcomes = new Map<string, boolean>();
+    const started = names.map((name) =>
+      this.sync(name).then((settled) => {
+        outcomes.set(name, settled);
+      }),
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline =
+      deadlineMs === undefined
+        ? []
+        : [new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)))];
+    await Promise.race([Promise.all(started), this.halted, ...deadline]);
+    clearTimeout(timer);
+    if (this.stopped) return false;
+    const retry = [...outcomes.values()].filter((settled) => !settled).length;
+    const pending = names.length - outcomes.size;
     if (this.options.keepPolling) await this.unloadRemoved(names);
     if (retry > 0) {
       this.failed(`${retry} model(s) could not be read from the repository`);
       return false;
     }
+    if (pending > 0) return false;
     if (this.failures > 0) this.options.log.info("model repository reachable again");
     this.failures = 0;
     this.lastFailure = undefined;
     this.lastError = null;
     this.settled = true;
     return true;
+  }
+
+  /** Syncs a model, or joins its sync still running; at most `concurrency` at once. Never rejects. */
+  private sync(name: string): Promise<boolean> {
+    let running = this.busy.get(name);
+    if (!running) {
+      running = this.withSlot(() => this.manager.syncModel(name))
+        .catch((error) => {
+          this.options.log.warn(`model '${name}': ${message(error)}`);
+          return false;
+        })
+        .finally(() => this.busy.delete(name));
+      this.busy.set(name, running);
+    }
+    return running;
+  }
+
+  private async withSlot<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= (this.options.concurrency ?? 4))
+      await new Promise<void>((resolve) => this.slots.push(resolve));
+    else this.running++;
+    try {
+      return await work();
+    } finally {
+      const next = this.slots.shift();
+      if (next) next();
+      else this.running--;
+    }
   }
 
   private async unloadRemoved(names: string[]): Promise<void> {

@@ -8,10 +8,15 @@ export interface S3Settings {
   forcePathStyle?: boolean;
   /** --s3-proxy: an HTTP(S) proxy URL for every S3 request. */
   proxy?: string;
-  /** --s3-timeout-ms: how long to wait for S3 to start answering a request. */
+  /** --s3-timeout-ms: how long to wait for S3 to start answering a request (connecting included). */
   timeoutMs: number;
+  /** --s3-idle-timeout-ms: how long an answer's body may send no bytes before the request fails. */
+  idleTimeoutMs?: number;
   /** --s3-max-attempts: tries per request, retries backing off (SDK standard mode). */
   maxAttempts: number;
 }
 
 export const DEFAULT_S3_SETTINGS: S3Settings = { timeoutMs: 30_000, maxAttempts: 3 };
+
+/** --s3-idle-timeout-ms when not given. */
+export const DEFAULT_S3_IDLE_TIMEOUT_MS = 20_000;

@@ -66,11 +66,17 @@ export class S3Source implements ModelSource, PromotionStore {
     return this.connection.client;
   }
 
-  /** Closes the client's connections (a test's s3rver waits for them otherwise). */
+  /** Aborts what is in flight and closes the client's connections (a test's s3rver waits for them otherwise). */
   close(): void {
+    this.connection.closing.abort();
     this.connection.client.destroy();
   }
 
+  /**
+   * Model names from every key under the prefix, without a delimiter: some
+   * stores (s3rver) list no common prefix for a directory that holds only
+   * subdirectories, e.g. a model with version folders and no config.pbtxt.
+   */
   async list(): Promise<string[]> {
     const { bucket, prefix } = this.connection.location;
     const names = new Set<string>();
@@ -79,18 +85,13 @@ export class S3Source implements ModelSource, PromotionStore {
       const page: ListObjectsV2CommandOutput = await this.send(
         () =>
           this.connection.client.send(
-            new ListObjectsV2Command({
-              Bucket: bucket,
-              Prefix: prefix,
-              Delimiter: "/",
-              ContinuationToken: token,
-            }),
+            new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
           ),
         `cannot list ${this.location}`,
       );
-      for (const common of page.CommonPrefixes ?? []) {
-        const name = (common.Prefix ?? "").slice(prefix.length).replace(/\/$/, "");
-        if (isSafeModelName(name)) names.add(name);
+      for (const item of page.Contents ?? []) {
+        const [name = "", ...rest] = (item.Key ?? "").slice(prefix.length).split("/");
+        if (rest.length > 0 && isSafeModelName(name)) names.add(name);
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -232,6 +233,8 @@ export class S3Source implements ModelSource, PromotionStore {
       url: `s3://${this.connection.location.bucket}/${object.key}`,
       etag: object.etag,
       size: object.size,
+      // A single-part upload's ETag is its MD5: it tells damage in transit from a bad stored object.
+      ...(/^"?[0-9a-f]{32}"?$/.test(object.etag) ? { md5: object.etag.replaceAll('"', "") } : {}),
       expected,
       open: () => this.openObject(object),
     });
