@@ -4,6 +4,8 @@ import { FerryError } from "../core/errors.ts";
 import type { LogFormat } from "../core/log.ts";
 import type { RuntimePolicy } from "../health/runtime.ts";
 import { DEFAULT_COMPRESS_MIN_BYTES } from "../protocol/http/compression.ts";
+import { DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_JSON_ELEMENTS } from "../protocol/http/infer-request.ts";
+import { INFLIGHT_BODIES } from "../protocol/http/inflight.ts";
 import { parseRestrictions } from "../protocol/restrictions.ts";
 import { parseS3Url } from "../repository/s3/s3-location.ts";
 import type { S3Settings } from "../repository/s3/s3-settings.ts";
@@ -43,6 +45,12 @@ export interface ServeOptions {
   logFile: string | undefined;
   serverId: string;
   httpMaxInputSize: number;
+  /** --http-max-json-bytes: largest JSON infer body (or JSON header of a binary one). */
+  httpMaxJsonBytes: number;
+  /** --http-max-json-elements: most JSON values an infer request may hold. */
+  httpMaxJsonElements: number;
+  /** --http-max-inflight-bytes: body bytes all HTTP requests in progress may hold (503 above). */
+  httpMaxInflightBytes: number;
   /** --http-compress-min-bytes: smallest JSON answer compressed for clients that accept it (0: never). */
   httpCompressMinBytes: number;
   defaultMaxBatchSize: number;
@@ -170,6 +178,21 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: "id", kind: "string", help: "server name in metadata (default ferry)" },
   { name: "http-max-input-size", kind: "integer", help: "largest request body in bytes (default 67108864)" },
   {
+    name: "http-max-json-bytes",
+    kind: "integer",
+    help: `largest JSON infer body, or JSON header of a binary one, in bytes (default ${DEFAULT_MAX_JSON_BYTES})`,
+  },
+  {
+    name: "http-max-json-elements",
+    kind: "integer",
+    help: `most JSON values in an infer request (default ${DEFAULT_MAX_JSON_ELEMENTS})`,
+  },
+  {
+    name: "http-max-inflight-bytes",
+    kind: "integer",
+    help: `request body bytes all requests in progress may hold, 503 above (default ${INFLIGHT_BODIES} x --http-max-input-size)`,
+  },
+  {
     name: "http-compress-min-bytes",
     kind: "integer",
     help: "compress JSON answers of at least this many bytes for clients that accept gzip/deflate, 0 = never (default 16384)",
@@ -247,6 +270,14 @@ export function serveOptions(argv: readonly string[]): ServeOptions | "help" {
     logFile: get<string | undefined>("log-file", undefined),
     serverId: get("id", "ferry"),
     httpMaxInputSize: atLeast(values, "http-max-input-size", 64 * 1024 * 1024, 1),
+    httpMaxJsonBytes: atLeast(values, "http-max-json-bytes", DEFAULT_MAX_JSON_BYTES, 1),
+    httpMaxJsonElements: atLeast(values, "http-max-json-elements", DEFAULT_MAX_JSON_ELEMENTS, 1),
+    httpMaxInflightBytes: atLeast(
+      values,
+      "http-max-inflight-bytes",
+      INFLIGHT_BODIES * atLeast(values, "http-max-input-size", 64 * 1024 * 1024, 1),
+      1,
+    ),
     httpCompressMinBytes: atLeast(values, "http-compress-min-bytes", DEFAULT_COMPRESS_MIN_BYTES, 0),
     defaultMaxBatchSize: 4,
     counterLatencies: true,

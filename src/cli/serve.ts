@@ -201,6 +201,9 @@ async function startListeners(service: InferenceService, metrics: ServerMetrics,
     maxMessageBytes: options.grpcMaxMessageBytes,
     restrictions: parseRestrictions(options.httpRestrictedApi, "--http-restricted-api"),
     compressMinBytes: options.httpCompressMinBytes,
+    maxJsonBytes: options.httpMaxJsonBytes,
+    maxJsonElements: options.httpMaxJsonElements,
+    maxInflightBytes: options.httpMaxInflightBytes,
   });
   let draining = false;
   const http = options.allowHttp

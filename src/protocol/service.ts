@@ -227,12 +227,19 @@ export class InferenceService {
   async infer(request: InferRequest): Promise<InferResponse> {
     this.state.assertAcceptingInference();
     this.requireName(request.model, "ModelInfer");
+    assertVersionNumber(request.version);
     return this.manager.infer(request);
   }
 
   private requireName(model: string, call: string): void {
     if (!model) throw new FerryError("INVALID_ARGUMENT", "protocol", `Missing model name in ${call} request`);
   }
+}
+
+/** A model version in a request is a number (or absent), whatever the protocol. */
+export function assertVersionNumber(version: string | undefined): void {
+  if (version !== undefined && version !== "" && !/^[0-9]+$/.test(version))
+    throw new FerryError("INVALID_ARGUMENT", "protocol", `model version must be a number, got '${version}'`);
 }
 
 /** Files model code is loaded from: a TypeScript model's code runs with the server's rights. */

@@ -77,7 +77,8 @@ export async function planModel(
   override?: ModelConfig,
 ): Promise<ModelPlan> {
   const { name, manifest } = listing;
-  const source = listing.configSource;
+  // Errors name what was read: the load request's override, not the file it replaces.
+  const source = override ? `the config override in the load request for '${name}'` : listing.configSource;
   if (manifest && !override) checkPinnedConfig(listing, manifest.serving[0]?.files ?? {});
   const written =
     override ??
@@ -97,7 +98,13 @@ export async function planModel(
   const pins = new Map(manifest?.serving.map((entry) => [Number(entry.version), entry.files]));
   const { config: completed, backend } = isEnsemble(written)
     ? completeEnsemble(written, name, source)
-    : await completeForBackend(written, listing, options, load.length > 0 ? load : listing.versions, pins);
+    : await completeForBackend(
+        written,
+        { listing, source },
+        options,
+        load.length > 0 ? load : listing.versions,
+        pins,
+      );
   const validation = new Map(
     manifest?.serving.flatMap((entry) =>
       entry.validation ? [[Number(entry.version), entry.validation]] : [],
@@ -215,13 +222,12 @@ async function materializeNewest(
  */
 async function completeForBackend(
   written: ModelConfig,
-  listing: ModelListing,
+  { listing, source }: { listing: ModelListing; source: string },
   options: LoaderOptions,
   versions: number[],
   pins: Map<number, PinnedFiles>,
 ): Promise<{ config: ModelConfig; backend: Backend }> {
   const { name } = listing;
-  const source = listing.configSource;
   const probe = await materializeNewest(options.source, name, versions, pins);
   const backend = options.backends.select(written, probe.files);
   if (!backend) {

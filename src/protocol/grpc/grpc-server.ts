@@ -3,9 +3,9 @@ import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Restrictions } from "../restrictions.ts";
 import type { InferenceService } from "../service.ts";
-import { fixGrpcMessageEncoding } from "./grpc-message.ts";
+import { encodeGrpcMessage, fixGrpcMessageEncoding } from "./grpc-message.ts";
 import { restrictionInterceptor } from "./restricted.ts";
-import { grpcRoutes } from "./routes.ts";
+import { grpcRoutes, procedurePaths } from "./routes.ts";
 import { unaryInfer } from "./unary-infer.ts";
 
 export interface GrpcServerOptions {
@@ -56,7 +56,10 @@ export async function startGrpcServer(
   const fast = unaryInfer(service, options);
   const compat = server.listeners("stream") as ((...args: unknown[]) => void)[];
   server.removeAllListeners("stream");
+  const known = new Set(procedurePaths());
   server.on("stream", (stream, headers, ...rest) => {
+    if (!known.has(headers[":path"] ?? ""))
+      return unimplemented(stream as ServerHttp2Stream, headers[":path"]);
     // A session opened during the drain serves this call and no more.
     if (draining) (stream as ServerHttp2Stream).session?.close();
     if (fast(stream as ServerHttp2Stream, headers)) return;
@@ -85,4 +88,24 @@ export async function startGrpcServer(
         }, 1000).unref();
       }),
   };
+}
+
+/**
+ * A call to a method neither service has: a trailers-only gRPC answer with
+ * UNIMPLEMENTED naming it (connect-node would answer a bare HTTP 404).
+ */
+function unimplemented(stream: ServerHttp2Stream, path: string | undefined): void {
+  stream.on("error", () => {});
+  stream.respond(
+    {
+      ":status": 200,
+      "content-type": "application/grpc",
+      "grpc-status": "12",
+      "grpc-message": encodeGrpcMessage(
+        `unknown method ${path ?? "(none)"}: not a method of inference.GRPCInferenceService or grpc.health.v1.Health`,
+      ),
+    },
+    { endStream: true },
+  );
+  stream.resume();
 }

@@ -11,6 +11,7 @@ import {
   type ModelInferResponse,
   ModelInferResponseSchema,
 } from "../../gen/grpc_service_pb.ts";
+import { checkRequestIdLength } from "../request-id.ts";
 import { applyReservedParameters } from "../request-parameters.ts";
 import { contentsToData } from "./contents.ts";
 import { scalarsOf } from "./parameters.ts";
@@ -71,7 +72,11 @@ export function decodeInferRequest(message: ModelInferRequest, signal: AbortSign
     timing: new StageClock(),
   };
   if (message.modelVersion) request.version = message.modelVersion;
-  if (message.id) request.id = message.id;
+  if (message.id) {
+    // Messages decoded by connect (Connect, gRPC-web, streaming) arrive here with the id already a string.
+    checkRequestIdLength(Buffer.byteLength(message.id));
+    request.id = message.id;
+  }
   if (message.outputs.length > 0) request.outputs = message.outputs.map(decodeRequestedOutput);
   applyReservedParameters(request);
   return request;

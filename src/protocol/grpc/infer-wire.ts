@@ -10,6 +10,7 @@ import {
   type ModelInferRequest,
   type ModelInferRequest_InferRequestedOutputTensor as RequestedOutput,
 } from "../../gen/grpc_service_pb.ts";
+import { checkRequestIdLength } from "../request-id.ts";
 
 /*
  * ModelInferRequest and ModelInferResponse by hand on protobuf-es's wire
@@ -39,7 +40,7 @@ export function readInferRequest(bytes: Uint8Array): ModelInferRequest {
     const [field, wireType] = reader.tag();
     if (field === 1) message.modelName = reader.string(true);
     else if (field === 2) message.modelVersion = reader.string(true);
-    else if (field === 3) message.id = reader.string(true);
+    else if (field === 3) message.id = readId(reader);
     else if (field === 4) readParameter(reader.bytes(), message.parameters);
     else if (field === 5) message.inputs.push(readInput(reader.bytes()));
     else if (field === 6) message.outputs.push(readOutput(reader.bytes()));
@@ -47,6 +48,15 @@ export function readInferRequest(bytes: Uint8Array): ModelInferRequest {
     else reader.skip(wireType, field);
   }
   return message;
+}
+
+/** The `id` string, refused by its length prefix before it is decoded (a 200 MB id would be a 200 MB string). */
+function readId(reader: BinaryReader): string {
+  const start = reader.pos;
+  const length = reader.uint32();
+  reader.pos = start;
+  checkRequestIdLength(length);
+  return reader.string(true);
 }
 
 function readInput(bytes: Uint8Array): InputTensor {

@@ -12,3 +12,10 @@ export function grpcRoutes(service: InferenceService): (router: ConnectRouter) =
     router.service(Health, healthServiceImpl(service));
   };
 }
+
+/** Every method path the two services answer, e.g. "/inference.GRPCInferenceService/ModelInfer". */
+export function procedurePaths(): string[] {
+  return [GRPCInferenceService, Health].flatMap((service) =>
+    service.methods.map((method) => `/${service.typeName}/${method.name}`),
+  );
+}

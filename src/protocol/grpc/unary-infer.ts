@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { FerryError } from "../../core/errors.ts";
 import { GRPCInferenceService, type ModelInferRequest } from "../../gen/grpc_service_pb.ts";
 import type { Restrictions } from "../restrictions.ts";
 import type { InferenceService } from "../service.ts";
@@ -150,6 +151,7 @@ function decodeMessage(
     // Bytes fields (raw_input_contents) stay views of the body: no copy.
     return { message: readInferRequest(body.subarray(at + PREFIX, end)), end };
   } catch (error) {
+    if (error instanceof FerryError) throw error; // a field refused by the reader (an over-long id)
     throw new ConnectError(
       `parse binary: ${error instanceof Error ? error.message : String(error)}`,
       Code.Internal,

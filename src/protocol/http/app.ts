@@ -1,13 +1,21 @@
 import { Elysia } from "elysia";
 import { configToJson } from "../../config/json.ts";
 import { FerryError } from "../../core/errors.ts";
+import { procedurePaths } from "../grpc/routes.ts";
 import type { ApiGroup, Restrictions } from "../restrictions.ts";
-import type { InferenceService } from "../service.ts";
-import { readBody } from "./body.ts";
+import { assertVersionNumber, type InferenceService } from "../service.ts";
+import { type BodyLimit, readBody } from "./body.ts";
 import { compressIfAccepted } from "./compression.ts";
 import { connectRoutes } from "./connect-routes.ts";
-import { decodeInferRequest, HEADER_LENGTH } from "./infer-request.ts";
+import {
+  DEFAULT_MAX_JSON_BYTES,
+  DEFAULT_MAX_JSON_ELEMENTS,
+  decodeInferRequest,
+  HEADER_LENGTH,
+  USE_BINARY,
+} from "./infer-request.ts";
 import { encodeInferResponse, serverTiming } from "./infer-response.ts";
+import { INFLIGHT_BODIES, InflightBudget } from "./inflight.ts";
 import { addRepositoryRoutes } from "./repository-routes.ts";
 import { type RouteOptions, restrictionGate } from "./restricted.ts";
 import { errorResponse, jsonError } from "./status.ts";
@@ -15,8 +23,14 @@ import { errorResponse, jsonError } from "./status.ts";
 export interface HttpOptions {
   /** --http-max-input-size: largest request body accepted, in bytes (also after decompression). */
   maxInputBytes: number;
-  /** --grpc-max-message-bytes, for the Connect and gRPC-web endpoints. */
+  /** --grpc-max-message-bytes: Connect and gRPC-web messages are held to it as well as to maxInputBytes. */
   maxMessageBytes: number;
+  /** --http-max-json-bytes: largest JSON infer body, or JSON header of a binary one. */
+  maxJsonBytes?: number;
+  /** --http-max-json-elements: most JSON values in an infer request. */
+  maxJsonElements?: number;
+  /** --http-max-inflight-bytes: body bytes all requests in progress may hold (default 4 × maxInputBytes). */
+  maxInflightBytes?: number;
   /** --http-restricted-api. */
   restrictions: Restrictions;
   /** --http-compress-min-bytes: smallest JSON answer compressed when the client accepts it (0: never). */
@@ -35,7 +49,7 @@ const KNOWN_PATHS = [
   /^\/v2$/,
   /^\/v2\/health\/(live|ready)$/,
   /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?(\/(ready|config|infer|stats))?$/,
-  /^\/(inference\.GRPCInferenceService|grpc\.health\.v1\.Health)\/[A-Za-z]+$/,
+  ...procedurePaths().map((path) => new RegExp(`^${path.replaceAll(".", "\\.")}$`)),
   /^\/v2\/repository(\/[^/]+)?\/(index|models\/[^/]+\/(load|unload))$/,
 ];
 
@@ -51,6 +65,7 @@ const KNOWN_PATHS = [
  * answer (inference) is pending (tests/robustness/pipelining.test.ts).
  */
 export function createHttpApp(service: InferenceService, options: HttpOptions) {
+  const budget = new InflightBudget(options.maxInflightBytes ?? INFLIGHT_BODIES * options.maxInputBytes);
   const json = (body: unknown) => Response.json(body);
   const api = (group: ApiGroup): RouteOptions => {
     const gate = restrictionGate(group, options.restrictions);
@@ -116,19 +131,42 @@ export function createHttpApp(service: InferenceService, options: HttpOptions) {
     )
     .post(
       `${MODEL}/infer`,
-      ({ params, request }) => infer(service, options, request, params.model),
+      ({ params, request }) => infer(service, options, budget, request, params.model),
       api("inference"),
     )
     .post(
       `${VERSIONED}/infer`,
-      ({ params, request }) => infer(service, options, request, params.model, params.version),
+      ({ params, request }) => infer(service, options, budget, request, params.model, params.version),
       api("inference"),
     );
-  for (const route of connectRoutes(service, options.maxMessageBytes)) {
+  // Port 8000's body limit holds for Connect and gRPC-web too, not only the gRPC port's.
+  const connectMax = Math.min(options.maxInputBytes, options.maxMessageBytes);
+  for (const route of connectRoutes(service, connectMax)) {
     if (!route.group) throw new Error(`no API group for ${route.path}`);
-    app.post(route.path, ({ request }) => route.handle(request), api(route.group));
+    app.post(
+      route.path,
+      async ({ request }) => {
+        // Connect reads the body itself: the share is what it may read, taken before it does.
+        const share = budget.share();
+        try {
+          const declared = request.headers.get("content-length");
+          share.take(declared === null ? connectMax : Math.min(Number(declared), connectMax));
+          return await route.handle(request);
+        } catch (error) {
+          return errorResponse(error);
+        } finally {
+          share.release();
+        }
+      },
+      api(route.group),
+    );
   }
-  addRepositoryRoutes(app as unknown as Elysia, service, options.maxInputBytes, api("model-repository"));
+  addRepositoryRoutes(
+    app as unknown as Elysia,
+    service,
+    { maxInputBytes: options.maxInputBytes, budget },
+    api("model-repository"),
+  );
   return app;
 }
 
@@ -148,24 +186,30 @@ function guard(answer: () => Response): Response {
 async function infer(
   service: InferenceService,
   options: HttpOptions,
+  budget: InflightBudget,
   httpRequest: Request,
   model: string,
   version?: string,
 ): Promise<Response> {
+  const share = budget.share();
   try {
-    if (version !== undefined && !/^[0-9]+$/.test(version)) {
-      throw new FerryError(
-        "INVALID_ARGUMENT",
-        "protocol",
-        `model version must be a number, got '${version}'`,
-      );
-    }
-    const body = await readBody(httpRequest, options.maxInputBytes);
-    const { request, binaryOutputs } = decodeInferRequest(body, httpRequest.headers.get(HEADER_LENGTH), {
+    assertVersionNumber(version);
+    if (!model) throw undecodableName(httpRequest.url);
+    const maxJsonBytes = options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
+    const headerLength = httpRequest.headers.get(HEADER_LENGTH);
+    // A body without Inference-Header-Content-Length is all JSON: it is held to the JSON limit as it arrives.
+    const limit: BodyLimit =
+      headerLength === null && maxJsonBytes < options.maxInputBytes
+        ? { bytes: maxJsonBytes, flag: "--http-max-json-bytes", hint: USE_BINARY, share }
+        : { bytes: options.maxInputBytes, flag: "--http-max-input-size", share };
+    const body = await readBody(httpRequest, limit);
+    const { request, binaryOutputs } = decodeInferRequest(body, headerLength, {
       model,
       version,
       signal: httpRequest.signal,
       modelInterface: () => service.resolveModel(model, version).model,
+      maxJsonBytes,
+      maxJsonElements: options.maxJsonElements ?? DEFAULT_MAX_JSON_ELEMENTS,
     });
     const response = await service.infer(request);
     const encoded = encodeInferResponse(response, binaryOutputs);
@@ -186,5 +230,22 @@ async function infer(
     );
   } catch (error) {
     return errorResponse(error);
+  } finally {
+    share.release();
   }
+}
+
+/**
+ * The router leaves the model name empty when its percent-encoding is
+ * broken (`%zz`): say so, with the name as sent, rather than "missing".
+ */
+function undecodableName(url: string): FerryError {
+  const sent = /^\/v2\/models\/([^/]*)/.exec(new URL(url).pathname)?.[1] ?? "";
+  return new FerryError(
+    "INVALID_ARGUMENT",
+    "protocol",
+    sent
+      ? `model name '${sent}' in the path is not valid percent-encoding`
+      : "Missing model name in ModelInfer request",
+  );
 }

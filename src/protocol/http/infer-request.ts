@@ -1,10 +1,11 @@
 import type { ModelInterface } from "../../config/model-interface.ts";
 import { type DataType, elementByteSize, isDataType } from "../../core/datatype.ts";
-import { invalidArgument } from "../../core/errors.ts";
+import { FerryError, invalidArgument } from "../../core/errors.ts";
 import type { InferRequest, RequestedOutput, Scalar } from "../../core/request.ts";
 import { StageClock } from "../../core/stage-clock.ts";
 import { elementCount, type Tensor } from "../../core/tensor.ts";
 import { decodeTensorBytes } from "../../core/wire-bytes.ts";
+import { checkRequestIdLength } from "../request-id.ts";
 import { applyReservedParameters } from "../request-parameters.ts";
 import { jsonToTensorData } from "./json-data.ts";
 
@@ -22,7 +23,20 @@ export interface DecodeTarget {
   signal: AbortSignal;
   /** Needed only for a raw binary body (Inference-Header-Content-Length: 0). */
   modelInterface: () => ModelInterface;
+  /** --http-max-json-bytes and --http-max-json-elements: what JSON.parse may be given (defaults below). */
+  maxJsonBytes?: number;
+  maxJsonElements?: number;
 }
+
+/**
+ * JSON.parse runs on the event loop, in one piece: these keep one request's
+ * parse near 50 ms on a 2-vCPU host (8 MiB of 7-digit floats: ~55 ms; 1 Mi
+ * zeros: ~25 ms; 512 Ki nested [0]: ~45 ms), so health probes stay answered.
+ */
+export const DEFAULT_MAX_JSON_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_JSON_ELEMENTS = 1024 * 1024;
+export const USE_BINARY =
+  "; send large tensors as binary data (binary_data_size, Inference-Header-Content-Length)";
 
 /**
  * A v2 infer body — JSON, or JSON header + binary chunks (binary tensor data
@@ -37,7 +51,9 @@ export function decodeInferRequest(
   const timing = new StageClock();
   const jsonLength = parseHeaderLength(headerLength, body.byteLength);
   if (jsonLength === 0) return decodeRawBinary(body, target, timing);
-  const header = parseJson(jsonLength === undefined ? body : body.subarray(0, jsonLength));
+  const json = jsonLength === undefined ? body : body.subarray(0, jsonLength);
+  checkJsonSize(json, target);
+  const header = parseJson(json);
   const binary = jsonLength === undefined ? new Uint8Array(0) : body.subarray(jsonLength);
 
   const fields = asObject(header, "request body");
@@ -52,6 +68,7 @@ export function decodeInferRequest(
   if (target.version !== undefined) request.version = target.version;
   if (fields.id !== undefined) {
     if (typeof fields.id !== "string") throw invalidArgument("protocol", "request 'id' must be a string");
+    checkRequestIdLength(Buffer.byteLength(fields.id));
     if (fields.id !== "") request.id = fields.id;
   }
   const { outputs, binaryByName } = decodeOutputs(fields.outputs);
@@ -84,6 +101,39 @@ function parseHeaderLength(value: string | null, bodyLength: number): number | u
 }
 
 const utf8 = new TextDecoder();
+
+/** Refuses JSON that would hold the event loop too long, before parsing it. */
+function checkJsonSize(json: Uint8Array, target: DecodeTarget): void {
+  const { maxJsonBytes = DEFAULT_MAX_JSON_BYTES, maxJsonElements = DEFAULT_MAX_JSON_ELEMENTS } = target;
+  if (json.byteLength > maxJsonBytes) {
+    throw new FerryError(
+      "RESOURCE_EXHAUSTED",
+      "protocol",
+      `JSON part of the request is ${json.byteLength} bytes, over the limit of ${maxJsonBytes} bytes (--http-max-json-bytes)${USE_BINARY}`,
+    );
+  }
+  // Every value but the first of an array or object follows a ',', every array opens with '[':
+  // counting both outside strings bounds the values JSON.parse would build. A body of
+  // n bytes holds at most n of them, so small bodies skip the scan.
+  if (json.byteLength <= maxJsonElements) return;
+  let values = 0;
+  let inString = false;
+  for (let at = 0; at < json.length; at++) {
+    const byte = json[at];
+    if (inString) {
+      if (byte === 0x5c) at++;
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x2c || byte === 0x5b) values++;
+  }
+  if (values > maxJsonElements) {
+    throw new FerryError(
+      "RESOURCE_EXHAUSTED",
+      "protocol",
+      `JSON part of the request holds about ${values} values, over the limit of ${maxJsonElements} (--http-max-json-elements)${USE_BINARY}`,
+    );
+  }
+}
 
 function parseJson(bytes: Uint8Array): unknown {
   try {

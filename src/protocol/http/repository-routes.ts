@@ -2,6 +2,7 @@ import type { Elysia } from "elysia";
 import { FerryError, invalidArgument } from "../../core/errors.ts";
 import type { InferenceService } from "../service.ts";
 import { readBody } from "./body.ts";
+import type { InflightBudget, Share } from "./inflight.ts";
 import type { RouteOptions } from "./restricted.ts";
 import { errorResponse } from "./status.ts";
 
@@ -15,27 +16,35 @@ const empty = () => new Response(null, { status: 200 });
 export function addRepositoryRoutes(
   app: Elysia,
   service: InferenceService,
-  maxInputBytes: number,
+  limits: { maxInputBytes: number; budget: InflightBudget },
   route: RouteOptions,
 ): Elysia {
   const handle =
-    (body: (request: Request, params: Record<string, string>) => Promise<Response>) =>
+    (
+      answer: (
+        body: () => Promise<Record<string, unknown>>,
+        params: Record<string, string>,
+      ) => Promise<Response>,
+    ) =>
     async ({ request, params }: { request: Request; params: Record<string, string> }) => {
+      const share = limits.budget.share();
       try {
-        return await body(request, params);
+        return await answer(() => jsonBody(request, limits.maxInputBytes, share), params);
       } catch (error) {
         return errorResponse(error);
+      } finally {
+        share.release();
       }
     };
-  const index = handle(async (request) => {
-    const json = await jsonBody(request, maxInputBytes);
+  const index = handle(async (body) => {
+    const json = await body();
     if (json.ready !== undefined && typeof json.ready !== "boolean")
       throw invalidArgument("protocol", "'ready' must be a boolean");
     return Response.json(await service.repositoryIndex(json.ready === true));
   });
-  const load = handle(async (request, params) => {
+  const load = handle(async (body, params) => {
     refuseRepositoryName(params.repository);
-    const parameters = parametersOf(await jsonBody(request, maxInputBytes));
+    const parameters = parametersOf(await body());
     const files = new Map<string, Uint8Array>();
     let config: string | undefined;
     for (const [key, value] of Object.entries(parameters)) {
@@ -54,9 +63,9 @@ export function addRepositoryRoutes(
     await service.loadModel(params.model as string, config === undefined ? { files } : { config, files });
     return empty();
   });
-  const unload = handle(async (request, params) => {
+  const unload = handle(async (body, params) => {
     refuseRepositoryName(params.repository);
-    const parameters = parametersOf(await jsonBody(request, maxInputBytes));
+    const parameters = parametersOf(await body());
     const dependents = parameters.unload_dependents;
     if (dependents !== undefined && typeof dependents !== "boolean")
       throw invalidArgument("protocol", "'unload_dependents' must be a boolean");
@@ -77,8 +86,8 @@ function refuseRepositoryName(repository: string | undefined): void {
     throw new FerryError("UNIMPLEMENTED", "protocol", "'repository_name' specification is not supported");
 }
 
-async function jsonBody(request: Request, limit: number): Promise<Record<string, unknown>> {
-  const bytes = await readBody(request, limit);
+async function jsonBody(request: Request, limit: number, share: Share): Promise<Record<string, unknown>> {
+  const bytes = await readBody(request, { bytes: limit, flag: "--http-max-input-size", share });
   if (bytes.byteLength === 0) return {};
   let parsed: unknown;
   try {

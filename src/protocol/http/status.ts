@@ -1,4 +1,5 @@
 import { FerryError } from "../../core/errors.ts";
+import { BusyError } from "./inflight.ts";
 
 /**
  * FerryError code → HTTP status, as tritonserver maps its error codes
@@ -24,14 +25,16 @@ export function httpStatusOf(error: FerryError): number {
   }
 }
 
-export function jsonError(status: number, message: string): Response {
+export function jsonError(status: number, message: string, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify({ error: message }), {
     status,
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...headers },
   });
 }
 
 export function errorResponse(error: unknown): Response {
   const failure = FerryError.from(error, "protocol");
-  return jsonError(httpStatusOf(failure), failure.message);
+  const headers: Record<string, string> =
+    failure instanceof BusyError ? { "retry-after": String(failure.retryAfterSecs) } : {};
+  return jsonError(httpStatusOf(failure), failure.message, headers);
 }

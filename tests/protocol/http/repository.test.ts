@@ -92,6 +92,21 @@ describe("model repository extension over HTTP (explicit mode)", () => {
     expect(served.instance_group[0].count).toBe(3);
   });
 
+  it("names the config override, not the file on disk, when the override is wrong", async () => {
+    const config = {
+      max_batch_size: 2,
+      input: [{ name: "INPUT0", data_type: "TYPE_FP32", dims: [2] }],
+      output: [{ name: "OUTPUT0", data_type: "TYPE_FP32", dims: [5] }],
+    };
+    const response = await post("/v2/repository/models/second/load", {
+      parameters: { config: JSON.stringify(config) },
+    });
+    expect(response.status).toBe(400);
+    const { error } = await readJson(response);
+    expect(error).toContain("the config override in the load request for 'second'");
+    expect(error).not.toContain("config.pbtxt");
+  });
+
   it("loads from file overrides, which need a config", async () => {
     const model = Buffer.from(identityModel("INT32", ["b", 3])).toString("base64");
     const config = JSON.stringify({
