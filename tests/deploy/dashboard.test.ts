@@ -74,7 +74,7 @@ describe("deploy/grafana/ferry-dashboard.json", () => {
   it("imports into any Grafana: a Prometheus datasource input, a stable uid, every panel on it", () => {
     expect(dashboard.__inputs[0]).toMatchObject({ name: "DS_PROMETHEUS", pluginId: "prometheus" });
     expect(dashboard.uid).toBe("ferry-overview");
-    for (const panel of dashboard.panels) expect(panel.datasource.uid).toBe("${DS_PROMETHEUS}");
+    for (const panel of dashboard.panels) expect(panel.datasource.uid).toBe(`$${"{DS_PROMETHEUS}"}`);
   });
 
   it("reports readiness and the promotion split per version as metrics", async () => {
