@@ -75,6 +75,10 @@ export interface ServeOptions {
   readinessCheckIntervalSecs: number;
   drainGraceSecs: number;
   s3: S3Settings;
+  /** --model-load-thread-count: models loaded (synced) at once. */
+  modelLoadThreadCount: number;
+  /** --model-load-retry-count: retries of a backend's failed instance load. */
+  modelLoadRetryCount: number;
   /** One line per tritonserver-only flag given, logged at start. */
   compatibilityWarnings: string[];
 }
@@ -113,6 +117,12 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   { name: "load-model", kind: "list", help: "model to load at start in explicit mode (repeatable, * = all)" },
   { name: "repository-poll-secs", kind: "integer", help: "poll interval in poll mode (default 15)" },
+  { name: "model-load-thread-count", kind: "integer", help: "models loaded at once (default 4)" },
+  {
+    name: "model-load-retry-count",
+    kind: "integer",
+    help: "retries of a backend's failed instance load before the version fails (default 0)",
+  },
   {
     name: "strict-model-config",
     kind: "boolean",
@@ -305,6 +315,8 @@ export function serveOptions(argv: readonly string[]): ServeOptions | "help" {
     readinessCheckIntervalSecs: atLeast(values, "readiness-check-interval-secs", 30, 0),
     drainGraceSecs: atLeast(values, "drain-grace-secs", 5, 0),
     s3: s3Settings(values),
+    modelLoadThreadCount: atLeast(values, "model-load-thread-count", 4, 1),
+    modelLoadRetryCount: atLeast(values, "model-load-retry-count", 0, 0),
     compatibilityWarnings: tritonFlagWarnings(values),
   };
   for (const repository of repositories) checkRepositoryUrl(repository);

@@ -92,6 +92,8 @@ export async function startServer(
       onLoadFailed: (model, version) => metrics.inference.recordLoadFailure(model, version),
       runtimeMismatch: options.runtimeMismatch,
       onRuntimeMismatch: (model, version) => metrics.inference.recordRuntimeMismatch(model, version),
+      loadRetryCount: options.modelLoadRetryCount,
+      onLoadRetry: (message) => log.warn(message),
     },
     (message) => log.info(message),
   );
@@ -100,6 +102,7 @@ export async function startServer(
     models: () => modelsToLoad(options, manager),
     keepPolling: options.controlMode === "poll" && options.repositoryPollSecs > 0,
     intervalMs: options.repositoryPollSecs * 1000,
+    concurrency: options.modelLoadThreadCount,
     log,
     locations: options.modelRepositories,
   });

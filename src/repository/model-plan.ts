@@ -40,6 +40,10 @@ export interface LoaderOptions {
   runtimeMismatch?: RuntimePolicy;
   /** A version that serves on another runtime than it was promoted with (policy warn), for metrics. */
   onRuntimeMismatch?(model: string, version: string): void;
+  /** --model-load-retry-count: how often a backend's failed instance load is tried again. */
+  loadRetryCount?: number;
+  /** Logs a retry. */
+  onLoadRetry?(message: string): void;
 }
 
 export interface ModelPlan {

@@ -24,6 +24,23 @@ import type { LoaderOptions, ModelPlan } from "./model-plan.ts";
 import { versionParts } from "./version-parts.ts";
 
 /**
+ * tritonserver's --model-load-retry-count: a backend's failed instance load
+ * is tried again that many times before the version fails with the last error.
+ */
+async function withRetries<T>(options: LoaderOptions, instance: string, load: () => Promise<T>): Promise<T> {
+  const retries = options.loadRetryCount ?? 0;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await load();
+    } catch (error) {
+      if (attempt >= retries) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      options.onLoadRetry?.(`${instance}: load failed (${reason}); retry ${attempt + 1} of ${retries}`);
+    }
+  }
+}
+
+/**
  * Creates every instance of one version, warms each up, builds its
  * scheduler, and runs the readiness checks; a version that fails any of
  * them is closed again and the error carries the checks.
@@ -63,18 +80,20 @@ export async function loadVersion(
   try {
     for (const { instanceName, device } of placements) {
       instances.push(
-        await backend.load({
-          model: name,
-          version: versionText,
-          config,
-          versionDir: dir.path,
-          modelFile,
-          instanceName,
-          device,
-          ...(options.router ? { caller: options.router } : {}),
-          // A promoted pipeline calls exactly the versions it pins.
-          ...(plan.pipelines.has(version) ? { calls: parts.composing } : {}),
-        }),
+        await withRetries(options, instanceName, () =>
+          backend.load({
+            model: name,
+            version: versionText,
+            config,
+            versionDir: dir.path,
+            modelFile,
+            instanceName,
+            device,
+            ...(options.router ? { caller: options.router } : {}),
+            // A promoted pipeline calls exactly the versions it pins.
+            ...(plan.pipelines.has(version) ? { calls: parts.composing } : {}),
+          }),
+        ),
       );
     }
     const batched = config.maxBatchSize > 0;

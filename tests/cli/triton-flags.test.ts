@@ -57,6 +57,8 @@ describe("tritonserver command lines start", () => {
       "--metrics-interval-ms=500",
       "--metrics-config=summary_latencies=true",
       "--metrics-config=summary_quantiles=0.5:0.05,0.99:0.001",
+      "--model-load-thread-count=2",
+      "--model-load-retry-count=3",
     );
     expect(options).toMatchObject({
       logInfo: false,
@@ -70,6 +72,8 @@ describe("tritonserver command lines start", () => {
         { quantile: 0.5, error: 0.05 },
         { quantile: 0.99, error: 0.001 },
       ],
+      modelLoadThreadCount: 2,
+      modelLoadRetryCount: 3,
       compatibilityWarnings: [],
     });
     expect(() => parse("--metrics-config=summary_quantiles=1.5:0.1")).toThrow(
