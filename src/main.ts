@@ -14,6 +14,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   promote: async (argv) => (await import("./cli/promote.ts")).runPromote(argv),
   rollback: async (argv) => (await import("./cli/promote.ts")).runRollback(argv),
   status: async (argv) => (await import("./cli/status.ts")).runStatus(argv),
+  prefetch: async (argv) => (await import("./cli/prefetch.ts")).runPrefetch(argv),
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -37,7 +38,7 @@ async function serve(argv: string[]): Promise<number> {
   if (options === "help") {
     process.stdout.write(
       formatHelp(
-        "Usage: ferry [serve] --model-repository=<path|s3://...> [flags]\n       ferry promote <model> <version> --repository=<...>   (see ferry promote --help)\n       ferry rollback <model> --repository=<...>\n       ferry status <model> --repository=<...> [--server=<url>]",
+        "Usage: ferry [serve] --model-repository=<path|s3://...> [flags]\n       ferry promote <model> <version> --repository=<...>   (see ferry promote --help)\n       ferry rollback <model> --repository=<...>\n       ferry status <model> --repository=<...> [--server=<url>]\n       ferry prefetch --repository=s3://... --model-cache-dir=<dir>",
         SERVE_FLAGS,
       ),
     );

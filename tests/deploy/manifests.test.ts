@@ -28,8 +28,8 @@ afterAll(async () => {
   repo.remove();
 });
 
-describe("deploy/kubernetes/deployment.yaml", () => {
-  const docs = documents("kubernetes/deployment.yaml");
+describe("deploy/kubernetes/base/deployment.yaml", () => {
+  const docs = documents("kubernetes/base/deployment.yaml");
   const deployment = kind(docs, "Deployment");
   const container = deployment.spec.template.spec.containers[0];
 
@@ -94,8 +94,8 @@ describe("deploy/kubernetes/deployment.yaml", () => {
   });
 });
 
-describe("deploy/kubernetes/hpa.yaml", () => {
-  const docs = documents("kubernetes/hpa.yaml");
+describe("deploy/kubernetes/base/hpa.yaml", () => {
+  const docs = documents("kubernetes/base/hpa.yaml");
 
   it("scales the Deployment on the metric the adapter rule derives from ferry's real counters", async () => {
     const hpa = kind(docs, "HorizontalPodAutoscaler");

