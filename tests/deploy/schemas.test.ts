@@ -1,12 +1,14 @@
 import { describe, expect, it } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { ObjectMeta } from "@kubernetes-models/apimachinery/apis/meta/v1/ObjectMeta";
 import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import { Container } from "kubernetes-models/v1/Container";
 import { Service } from "kubernetes-models/v1/Service";
 import { type ServeOptions, serveOptions } from "../../src/cli/serve-options.ts";
 import type { Json } from "../support/json.ts";
@@ -173,3 +175,20 @@ for (const overlay of ["cpu", "gpu"]) {
     }
   });
 }
+
+describe("deploy/kserve/serving-runtime.yaml", () => {
+  // No maintained npm package carries KServe's CRD schemas: the Kubernetes parts
+  // they embed (metadata, the runtime's containers) are validated with
+  // kubernetes-models, and KServe's own fields are checked in manifests.test.ts.
+  const docs = parseAll(readFileSync(join(kubernetes, "../kserve/serving-runtime.yaml"), "utf8"));
+
+  it("has valid Kubernetes metadata and containers", () => {
+    for (const doc of docs) expect(() => new ObjectMeta(doc.metadata).validate()).not.toThrow();
+    const runtime = docs.find((doc) => doc.kind === "ServingRuntime") as Json;
+    for (const container of runtime.spec.containers)
+      expect(() => new Container(container).validate()).not.toThrow();
+    const broken = structuredClone(runtime.spec.containers[0]);
+    broken.ports[0].containerPort = "eighty";
+    expect(() => new Container(broken).validate()).toThrow();
+  });
+});
