@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { freePort, startProcess } from "./processes.ts";
+import { loopbackListeners, startProcess } from "./processes.ts";
 
 const root = join(import.meta.dir, "..");
 const settleMs = Number(process.env.BENCH_SETTLE_MS ?? 3000);
@@ -25,21 +25,10 @@ async function measure(
   args: string[],
   ready: (base: string) => string,
 ): Promise<{ rssMb: number; threads: number }> {
-  const [http, grpc, metrics] = [await freePort(), await freePort(), await freePort()];
-  const base = `http://127.0.0.1:${http}`;
+  const listeners = await loopbackListeners();
   const server: Subprocess = await startProcess(
-    [
-      join(root, "src/main.ts"),
-      ...args,
-      "--http-address=127.0.0.1",
-      `--http-port=${http}`,
-      "--grpc-address=127.0.0.1",
-      `--grpc-port=${grpc}`,
-      "--metrics-address=127.0.0.1",
-      `--metrics-port=${metrics}`,
-      "--exit-timeout-secs=0",
-    ],
-    ready(base),
+    [join(root, "src/main.ts"), ...args, ...listeners.flags, "--exit-timeout-secs=0"],
+    ready(listeners.http),
     true,
   );
   await Bun.sleep(settleMs);

@@ -1,6 +1,7 @@
 import type { Subprocess } from "bun";
+import { freePort } from "../tests/support/ports.ts";
 
-export { freePort } from "../tests/support/ports.ts";
+export { freePort };
 
 const children: Subprocess[] = [];
 
@@ -23,6 +24,23 @@ export async function startProcess(args: string[], readyUrl: string, anyStatus =
     await Bun.sleep(100);
   }
   throw new Error(`${args.join(" ")} did not become ready at ${readyUrl}`);
+}
+
+/** ferry's three listeners on 127.0.0.1 and free ports, as flags, with the HTTP base URL. */
+export async function loopbackListeners(): Promise<{ flags: string[]; http: string; grpcPort: number }> {
+  const [http, grpc, metrics] = [await freePort(), await freePort(), await freePort()];
+  return {
+    flags: [
+      "--http-address=127.0.0.1",
+      `--http-port=${http}`,
+      "--grpc-address=127.0.0.1",
+      `--grpc-port=${grpc}`,
+      "--metrics-address=127.0.0.1",
+      `--metrics-port=${metrics}`,
+    ],
+    http: `http://127.0.0.1:${http}`,
+    grpcPort: grpc,
+  };
 }
 
 /** Stops every process this bench started, by PID. */

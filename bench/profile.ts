@@ -16,7 +16,7 @@ import { cpuByThread, type HotFunction, hotFunctions, threadDelta } from "./cpu-
 import { grpcSender } from "./grpc-sender.ts";
 import { httpSender, runLoad, type Send } from "./load.ts";
 import { MLP_WIDTH, mlpConfig, mlpModel } from "./mlp.ts";
-import { freePort, startProcess } from "./processes.ts";
+import { loopbackListeners, startProcess } from "./processes.ts";
 import { fp32Request, randomValues } from "./tensors.ts";
 
 const root = join(import.meta.dir, "..");
@@ -93,8 +93,8 @@ for (const row of rows) {
 writeFileSync(join(root, `bench/out/profile-${label}.json`), JSON.stringify(rows, null, 2));
 
 async function profileRun(load: Load): Promise<Row> {
-  const [httpPort, grpcPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
-  const http = `http://127.0.0.1:${httpPort}`;
+  const listeners = await loopbackListeners();
+  const http = listeners.http;
   const name = `${label}-${load.name}.cpuprofile`;
   const server = await startProcess(
     [
@@ -108,18 +108,13 @@ async function profileRun(load: Load): Promise<Row> {
         : []),
       join(root, "src/main.ts"),
       `--model-repository=${repo}`,
-      "--http-address=127.0.0.1",
-      `--http-port=${httpPort}`,
-      "--grpc-address=127.0.0.1",
-      `--grpc-port=${grpcPort}`,
-      "--metrics-address=127.0.0.1",
-      `--metrics-port=${metricsPort}`,
+      ...listeners.flags,
       "--exit-timeout-secs=0",
       "--disable-auto-complete-config",
     ],
     `${http}/v2/health/ready`,
   );
-  const send = load.send?.(http, `http://127.0.0.1:${grpcPort}`);
+  const send = load.send?.(http, `http://127.0.0.1:${listeners.grpcPort}`);
   let threadsBefore = new Map<string, number>();
   let threadsAfter = new Map<string, number>();
   let window: [number, number] = [0, 0];

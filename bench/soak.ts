@@ -15,7 +15,7 @@ import { ModelInferRequestSchema } from "../src/gen/grpc_service_pb.ts";
 import { grpcSender } from "./grpc-sender.ts";
 import { httpSender, type Send } from "./load.ts";
 import { requestFromMetadata } from "./model-request.ts";
-import { freePort, startProcess, stopAll } from "./processes.ts";
+import { loopbackListeners, startProcess, stopAll } from "./processes.ts";
 import { round, summarize } from "./stats.ts";
 import { lineChart } from "./svg-plot.ts";
 
@@ -51,8 +51,8 @@ function rssMb(pid: number): number {
 }
 
 try {
-  const [httpPort, grpcPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
-  const http = `http://127.0.0.1:${httpPort}`;
+  const listeners = await loopbackListeners();
+  const { http, grpcPort } = listeners;
   const server = await startProcess(
     [
       join(root, "src/main.ts"),
@@ -61,12 +61,7 @@ try {
       "--load-model=simple",
       "--load-model=identity_fp32",
       `--load-model=${CHURN_MODEL}`,
-      "--http-address=127.0.0.1",
-      `--http-port=${httpPort}`,
-      "--grpc-address=127.0.0.1",
-      `--grpc-port=${grpcPort}`,
-      "--metrics-address=127.0.0.1",
-      `--metrics-port=${metricsPort}`,
+      ...listeners.flags,
     ],
     `${http}/v2/health/ready`,
   );

@@ -6,8 +6,7 @@ import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/p
 import { ModelInferRequestSchema, ModelInferResponseSchema } from "../../src/gen/grpc_service_pb.ts";
 import { runGrpcJs } from "../support/grpc-js.ts";
 import { readJson } from "../support/json.ts";
-import { addSimple, configTypeName, TestRepository } from "../support/model-repo.ts";
-import { identityModel } from "../support/onnx-builder.ts";
+import { addIdentities, addSimple, TestRepository } from "../support/model-repo.ts";
 import { startTestServer, type TestServer } from "../support/test-server.ts";
 import { encodeBytesElements } from "../support/v2-binary.ts";
 import { parseAnswers } from "./http-wire.ts";
@@ -21,18 +20,7 @@ import { parseAnswers } from "./http-wire.ts";
 // marked `failing` with what was observed, to lose the mark once fixed.
 
 const LIMIT = 1024 * 1024;
-const repo = addSimple(new TestRepository());
-for (const datatype of ["FP32", "BYTES"] as const) {
-  const type = configTypeName(datatype);
-  repo.addModel(`identity_${datatype.toLowerCase()}`, {
-    config: `backend: "onnxruntime"
-max_batch_size: 4
-input [ { name: "INPUT0" data_type: ${type} dims: [ -1 ] } ]
-output [ { name: "OUTPUT0" data_type: ${type} dims: [ -1 ] } ]
-instance_group [ { kind: KIND_CPU count: 1 } ]`,
-    versions: { 1: identityModel(datatype, ["batch", "n"]) },
-  });
-}
+const repo = addIdentities(addSimple(new TestRepository()), ["FP32", "BYTES"]);
 let server: TestServer;
 let session: ClientHttp2Session;
 

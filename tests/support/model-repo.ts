@@ -56,8 +56,11 @@ instance_group [ { kind: KIND_CPU count: 2 } ]`,
 }
 
 /** `identity_<type>` for every ORT datatype: OUTPUT0 = INPUT0, dims [-1], max_batch_size 4. */
-export function addIdentities(repo: TestRepository): TestRepository {
-  for (const datatype of ORT_DATA_TYPES) {
+export function addIdentities(
+  repo: TestRepository,
+  datatypes: readonly (typeof ORT_DATA_TYPES)[number][] = ORT_DATA_TYPES,
+): TestRepository {
+  for (const datatype of datatypes) {
     const type = configTypeName(datatype);
     repo.addModel(`identity_${datatype.toLowerCase()}`, {
       config: `backend: "onnxruntime"

@@ -1,4 +1,4 @@
-import { BUCKET } from "./s3rver.ts";
+import { BUCKET, relay } from "./s3rver.ts";
 
 /**
  * What the proxy does to a matching request:
@@ -91,15 +91,7 @@ export class S3FaultProxy {
         this.held.add(() => resolve(new Response(null, { status: 503 }))),
       );
     }
-    const body =
-      request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
-    const answer = await fetch(`${this.targetEndpoint}${path}`, {
-      method: request.method,
-      headers: request.headers,
-      body,
-      redirect: "manual",
-      decompress: false,
-    } as RequestInit);
+    const answer = await relay(request, `${this.targetEndpoint}${path}`);
     if (fault === "none" || !answer.body || answer.status >= 300) {
       return new Response(answer.body, { status: answer.status, headers: answer.headers });
     }

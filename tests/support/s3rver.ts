@@ -192,15 +192,20 @@ export class S3Proxy {
   }
 
   private async forward(request: Request, url: URL): Promise<Response> {
-    const body =
-      request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
-    const answer = await fetch(`${this.target.endpoint}${url.pathname}${url.search}`, {
-      method: request.method,
-      headers: request.headers,
-      body,
-      redirect: "manual",
-      decompress: false,
-    } as RequestInit);
+    const answer = await relay(request, `${this.target.endpoint}${url.pathname}${url.search}`);
     return new Response(answer.body, { status: answer.status, headers: answer.headers });
   }
+}
+
+/** Sends `request` on to `url` as it came (method, headers, body); the answer is not decompressed. */
+export async function relay(request: Request, url: string): Promise<Response> {
+  const body =
+    request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
+  return fetch(url, {
+    method: request.method,
+    headers: request.headers,
+    body,
+    redirect: "manual",
+    decompress: false,
+  } as RequestInit);
 }
