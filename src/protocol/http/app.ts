@@ -10,7 +10,7 @@ import { connectRoutes } from "./connect-routes.ts";
 import {
   DEFAULT_MAX_JSON_BYTES,
   DEFAULT_MAX_JSON_ELEMENTS,
-  decodeInferRequest,
+  decodeInferRequestOffLoop,
   HEADER_LENGTH,
   USE_BINARY,
 } from "./infer-request.ts";
@@ -203,7 +203,7 @@ async function infer(
         ? { bytes: maxJsonBytes, flag: "--http-max-json-bytes", hint: USE_BINARY, share }
         : { bytes: options.maxInputBytes, flag: "--http-max-input-size", share };
     const body = await readBody(httpRequest, limit);
-    const { request, binaryOutputs } = decodeInferRequest(body, headerLength, {
+    const { request, binaryOutputs } = await decodeInferRequestOffLoop(body, headerLength, {
       model,
       version,
       signal: httpRequest.signal,

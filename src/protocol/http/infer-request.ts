@@ -8,6 +8,7 @@ import { decodeTensorBytes } from "../../core/wire-bytes.ts";
 import { checkRequestIdLength } from "../request-id.ts";
 import { applyReservedParameters } from "../request-parameters.ts";
 import { jsonToTensorData } from "./json-data.ts";
+import { OFF_LOOP_JSON_BYTES, parseJsonOffLoop } from "./json-off-loop.ts";
 
 export const HEADER_LENGTH = "inference-header-content-length";
 
@@ -39,6 +40,22 @@ export const USE_BINARY =
   "; send large tensors as binary data (binary_data_size, Inference-Header-Content-Length)";
 
 /**
+ * decodeInferRequest with a large JSON part (OFF_LOOP_JSON_BYTES and up)
+ * parsed in a worker, so health probes and other requests are not held up.
+ */
+export async function decodeInferRequestOffLoop(
+  body: Uint8Array,
+  headerLength: string | null,
+  target: DecodeTarget,
+): Promise<HttpInferRequest> {
+  const jsonLength = parseHeaderLength(headerLength, body.byteLength);
+  const json = jsonLength === 0 ? undefined : jsonLength === undefined ? body : body.subarray(0, jsonLength);
+  if (!json || json.byteLength < OFF_LOOP_JSON_BYTES) return decodeInferRequest(body, headerLength, target);
+  checkJsonSize(json, target);
+  return decodeInferRequest(body, headerLength, target, await parseJsonOffLoop(json));
+}
+
+/**
  * A v2 infer body — JSON, or JSON header + binary chunks (binary tensor data
  * extension), or a raw binary body for a single-input model — to an
  * InferRequest. Binary chunks become typed-array views of the body.
@@ -47,13 +64,18 @@ export function decodeInferRequest(
   body: Uint8Array,
   headerLength: string | null,
   target: DecodeTarget,
+  /** The JSON part, already parsed (and size-checked) off the event loop. */
+  parsed?: unknown,
 ): HttpInferRequest {
   const timing = new StageClock();
   const jsonLength = parseHeaderLength(headerLength, body.byteLength);
   if (jsonLength === 0) return decodeRawBinary(body, target, timing);
   const json = jsonLength === undefined ? body : body.subarray(0, jsonLength);
-  checkJsonSize(json, target);
-  const header = parseJson(json);
+  let header = parsed;
+  if (header === undefined) {
+    checkJsonSize(json, target);
+    header = parseJson(json);
+  }
   const binary = jsonLength === undefined ? new Uint8Array(0) : body.subarray(jsonLength);
 
   const fields = asObject(header, "request body");

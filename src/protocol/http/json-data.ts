@@ -29,6 +29,12 @@ export function jsonToTensorData(
   data: unknown,
   where: string,
 ): TensorData {
+  // Already typed by the off-loop parser (json-off-loop.ts), which used flatNumbers below.
+  if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
+    const typed = data as unknown as ArrayLike<number>;
+    if (typed.length === count) return data as unknown as TensorData;
+    data = Array.from(typed);
+  }
   if (Array.isArray(data) && data.length === count) {
     const fast = flatNumbers(datatype, data);
     if (fast) return fast;
@@ -52,7 +58,7 @@ export function jsonToTensorData(
  * datatypes, nested arrays, a bad element), which then takes the checked
  * path below for its exact error.
  */
-function flatNumbers(datatype: DataType, values: unknown[]): TensorData | undefined {
+export function flatNumbers(datatype: DataType, values: unknown[]): TensorData | undefined {
   const count = values.length;
   if (datatype === "FP32" || datatype === "FP64") {
     const floats = datatype === "FP32" ? new Float32Array(count) : new Float64Array(count);
