@@ -13,10 +13,15 @@ const WIDTH = 720;
 const HEIGHT = 320;
 const MARGIN = { left: 70, right: 70, top: 40, bottom: 45 };
 
-export function lineChart(title: string, xLabel: string, series: Series[]): string {
+/**
+ * Series on one shared left axis (all in the same unit), or — with
+ * `twoAxes` — the first on the left axis and the second on the right.
+ */
+export function lineChart(title: string, xLabel: string, series: Series[], twoAxes = true): string {
   const xs = series.flatMap((line) => line.points.map(([x]) => x));
   const xMax = Math.max(1, ...xs);
-  const plotW = WIDTH - MARGIN.left - MARGIN.right;
+  // One shared axis keeps the right margin for the legend.
+  const plotW = WIDTH - MARGIN.left - (twoAxes ? MARGIN.right : 130);
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const x = (value: number) => MARGIN.left + (value / xMax) * plotW;
   const parts: string[] = [
@@ -33,23 +38,40 @@ export function lineChart(title: string, xLabel: string, series: Series[]): stri
       `<text x="${x(value)}" y="${MARGIN.top + plotH + 16}" text-anchor="middle">${format(value)}</text>`,
     );
   }
-  series.slice(0, 2).forEach((line, index) => {
-    const yMax = niceMax(Math.max(0, ...line.points.map(([, y]) => y)));
+  const sharedMax = niceMax(Math.max(0, ...series.flatMap((line) => line.points.map(([, y]) => y))));
+  const axis = (axisX: number, yMax: number, color: string, left: boolean, label: string) => {
     const y = (value: number) => MARGIN.top + plotH - (value / yMax) * plotH;
-    const axisX = index === 0 ? MARGIN.left : MARGIN.left + plotW;
-    const anchor = index === 0 ? "end" : "start";
-    const offset = index === 0 ? -6 : 6;
     parts.push(
-      `<line x1="${axisX}" y1="${MARGIN.top}" x2="${axisX}" y2="${MARGIN.top + plotH}" stroke="${line.color}"/>`,
+      `<line x1="${axisX}" y1="${MARGIN.top}" x2="${axisX}" y2="${MARGIN.top + plotH}" stroke="${color}"/>`,
     );
     for (let tick = 0; tick <= 4; tick++) {
       const value = (yMax * tick) / 4;
       parts.push(
-        `<text x="${axisX + offset}" y="${y(value) + 4}" text-anchor="${anchor}" fill="${line.color}">${format(value)}</text>`,
+        `<text x="${axisX + (left ? -6 : 6)}" y="${y(value) + 4}" text-anchor="${left ? "end" : "start"}" fill="${color}">${format(value)}</text>`,
       );
     }
     parts.push(
-      `<text x="${axisX}" y="${MARGIN.top - 8}" text-anchor="middle" fill="${line.color}">${escapeXml(`${line.name} (${line.unit})`)}</text>`,
+      `<text x="${axisX}" y="${MARGIN.top - 8}" text-anchor="middle" fill="${color}">${escapeXml(label)}</text>`,
+    );
+  };
+  if (!twoAxes) axis(MARGIN.left, sharedMax, "black", true, series[0]?.unit ?? "");
+  (twoAxes ? series.slice(0, 2) : series).forEach((line, index) => {
+    const yMax = twoAxes ? niceMax(Math.max(0, ...line.points.map(([, y]) => y))) : sharedMax;
+    const y = (value: number) => MARGIN.top + plotH - (value / yMax) * plotH;
+    if (twoAxes)
+      axis(
+        index === 0 ? MARGIN.left : MARGIN.left + plotW,
+        yMax,
+        line.color,
+        index === 0,
+        `${line.name} (${line.unit})`,
+      );
+    // One axis: a legend entry per line instead.
+    else
+      parts.push(
+        `<text x="${MARGIN.left + plotW + 6}" y="${MARGIN.top + 14 * index + 4}" fill="${line.color}">${escapeXml(line.name)}</text>`,
+      );
+    parts.push(
       `<polyline fill="none" stroke="${line.color}" stroke-width="2" points="${line.points
         .map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`)
         .join(" ")}"/>`,
