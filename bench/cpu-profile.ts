@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { round } from "./stats.ts";
 
 /** The parts of a Chrome .cpuprofile (what `bun --cpu-prof` writes) this bench reads. */
@@ -70,31 +70,6 @@ function shortPath(url: string): string {
   if (modules >= 0) return path.slice(modules + "node_modules/".length);
   const source = path.lastIndexOf("/src/");
   return source >= 0 ? path.slice(source + 1) : path;
-}
-
-/**
- * CPU time of a process by thread name, µs (from /proc/<pid>/task/<tid>),
- * so the event loop, workers and onnxruntime's threads can be told apart.
- */
-export function cpuByThread(pid: number): Map<string, number> {
-  const byName = new Map<string, number>();
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
-      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0] ?? 0);
-      const label = Number(tid) === pid ? "main (event loop)" : threadKind(name);
-      byName.set(label, (byName.get(label) ?? 0) + ns / 1000);
-    }
-  } catch {
-    // The process is gone or this is not Linux: no breakdown.
-  }
-  return byName;
-}
-
-/** Threads grouped by what they are: Bun names its own, onnxruntime's pool threads inherit the creator's name. */
-function threadKind(name: string): string {
-  if (/^bun$/i.test(name)) return "other bun threads";
-  return name.replace(/[\d-]+$/, "").trim() || name;
 }
 
 /** Per-thread CPU used between two snapshots, µs per request. */

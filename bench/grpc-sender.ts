@@ -3,6 +3,7 @@ import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { GRPCInferenceService, ModelInferRequestSchema } from "../src/gen/grpc_service_pb.ts";
+import { grpcFrame } from "../tests/support/grpc-frame.ts";
 import type { Send } from "./load.ts";
 import type { InputMetadata } from "./model-request.ts";
 
@@ -25,9 +26,7 @@ const HEADERS = {
  */
 export function grpcSender(baseUrl: string, request: GrpcInferRequest): Send {
   const message = toBinary(ModelInferRequestSchema, create(ModelInferRequestSchema, request));
-  const frame = new Uint8Array(5 + message.length);
-  new DataView(frame.buffer).setUint32(1, message.length);
-  frame.set(message, 5);
+  const frame = grpcFrame(message);
   let session: ClientHttp2Session | undefined;
   const open = () => {
     if (session && !session.closed && !session.destroyed) return session;

@@ -6,19 +6,18 @@
  * an empty repository, and a bare Bun process that only imports
  * onnxruntime-node — so the table shows what each part adds.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { rssMb } from "./process-cpu.ts";
 import { loopbackListeners, startProcess } from "./processes.ts";
 
 const root = join(import.meta.dir, "..");
 const settleMs = Number(process.env.BENCH_SETTLE_MS ?? 3000);
 
 function memoryOf(pid: number): { rssMb: number; threads: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-  return { rssMb: Math.round(kb / 1024), threads: readdirSync(`/proc/${pid}/task`).length };
+  return { rssMb: rssMb(pid), threads: readdirSync(`/proc/${pid}/task`).length };
 }
 
 async function measure(

@@ -12,10 +12,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { cpuByThread, type HotFunction, hotFunctions, threadDelta } from "./cpu-profile.ts";
+import { type HotFunction, hotFunctions, threadDelta } from "./cpu-profile.ts";
 import { grpcSender } from "./grpc-sender.ts";
 import { httpSender, runLoad, type Send } from "./load.ts";
 import { MLP_WIDTH, mlpConfig, mlpModel } from "./mlp.ts";
+import { cpuByThread } from "./process-cpu.ts";
 import { loopbackListeners, startProcess } from "./processes.ts";
 import { fp32Request, randomValues } from "./tensors.ts";
 

@@ -8,13 +8,14 @@
  * SOAK_BUCKET_SECS (30), SOAK_CONCURRENCY (per kind of load, default 2).
  * All load goes to 127.0.0.1.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ModelInferRequestSchema } from "../src/gen/grpc_service_pb.ts";
 import { grpcSender } from "./grpc-sender.ts";
 import { httpSender, type Send } from "./load.ts";
 import { requestFromMetadata } from "./model-request.ts";
+import { rssMb } from "./process-cpu.ts";
 import { loopbackListeners, startProcess, stopAll } from "./processes.ts";
 import { round, summarize } from "./stats.ts";
 import { lineChart } from "./svg-plot.ts";
@@ -44,11 +45,6 @@ const newBucket = (): Bucket => ({
   liveUs: [],
   rssMb: 0,
 });
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Math.round(Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) / 1024);
-}
 
 try {
   const listeners = await loopbackListeners();

@@ -4,6 +4,7 @@ import { connect as connectTcp } from "node:net";
 import { gzipSync } from "node:zlib";
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { ModelInferRequestSchema, ModelInferResponseSchema } from "../../src/gen/grpc_service_pb.ts";
+import { grpcFrame } from "../support/grpc-frame.ts";
 import { runGrpcJs } from "../support/grpc-js.ts";
 import { readJson } from "../support/json.ts";
 import { addIdentities, addSimple, TestRepository } from "../support/model-repo.ts";
@@ -124,14 +125,7 @@ const bytesProto = (raw: Uint8Array, shape = [1n, 1n]): InferInit => ({
   inputs: [{ name: "INPUT0", datatype: "BYTES", shape }],
   rawInputContents: [raw],
 });
-/** A gRPC length-prefixed message: flags byte, big-endian length (`declared`, or the real one), bytes. */
-function frame(message: Uint8Array, flags = 0, declared = message.length): Uint8Array {
-  const out = new Uint8Array(5 + message.length);
-  out[0] = flags;
-  new DataView(out.buffer).setUint32(1, declared);
-  out.set(message, 5);
-  return out;
-}
+const frame = grpcFrame;
 const GARBAGE = new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02]);
 /** A valid message cut in the middle of a field. */
 const TRUNCATED = encode(simpleProto()).subarray(0, 40);

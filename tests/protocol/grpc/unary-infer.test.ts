@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { type ClientHttp2Session, connect, type IncomingHttpHeaders } from "node:http2";
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { ModelInferRequestSchema, ModelInferResponseSchema } from "../../../src/gen/grpc_service_pb.ts";
+import { grpcFrame } from "../../support/grpc-frame.ts";
 import { addIdentities, addSimple, TestRepository } from "../../support/model-repo.ts";
 import { startTestServer, type TestServer } from "../../support/test-server.ts";
 
@@ -61,13 +62,7 @@ function call(body: Uint8Array, extra: Record<string, string> = KEY, keepOpen = 
   });
 }
 
-function frame(message: Uint8Array, flags = 0, declared = message.length): Uint8Array {
-  const out = new Uint8Array(5 + message.length);
-  out[0] = flags;
-  new DataView(out.buffer).setUint32(1, declared);
-  out.set(message, 5);
-  return out;
-}
+const frame = grpcFrame;
 
 const encode = (init: MessageInitShape<typeof ModelInferRequestSchema>) =>
   toBinary(ModelInferRequestSchema, create(ModelInferRequestSchema, init));
