@@ -3,18 +3,20 @@
  * perf_analyzer's --request-rate-range offers it. Requests arrive as a
  * Poisson process at a fixed rate, independent of the answers, so queueing
  * shows as it does in production. One ferry serves the bench MLP several
- * times — batching off, and dynamic batching with a fixed
- * max_queue_delay_microseconds of 0, 500, 2000 and 8000 — and each is
- * offered 25/50/75/90/110 % of the capacity measured first (closed loop,
- * 64 outstanding, the 500 µs policy). Goodput = answers within the latency
- * objective (BENCH_OBJECTIVE_MS, default 50) per second. Prints a table,
+ * times — batching off, dynamic batching with a fixed
+ * max_queue_delay_microseconds of 0, 500, 2000 and 8000, and the adaptive
+ * batcher with the objective as `ferry.latency_objective_ms` (late requests
+ * served, and rejected early) — and each is offered 25/50/75/90/110 % of the
+ * capacity measured first (closed loop, 64 outstanding, the 500 µs policy).
+ * Goodput = answers within the latency objective (BENCH_OBJECTIVE_MS,
+ * default 50) per second. Prints a table and the issue's target ratios,
  * writes bench/out/goodput.json and the plot bench/goodput.svg.
  * Knobs: BENCH_SECONDS per window (default 4), BENCH_OBJECTIVE_MS.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { httpSender, runLoad, type Send } from "./load.ts";
+import { httpSender, type RequestShape, runLoad } from "./load.ts";
 import { MLP_WIDTH, mlpConfig, mlpModel } from "./mlp.ts";
 import { loopbackListeners, startProcess, stopAll } from "./processes.ts";
 import { round, summarize } from "./stats.ts";
@@ -28,6 +30,11 @@ const SHARES = [0.25, 0.5, 0.75, 0.9, 1.1];
 /** Requests outstanding at most: beyond it an arrival counts as dropped (the client's limit, not the server's). */
 const MAX_OUTSTANDING = 4096;
 
+const objectiveParameters = (late: "serve" | "reject") =>
+  `dynamic_batching { }
+parameters { key: "ferry.latency_objective_ms" value { string_value: "${objectiveMs}" } }
+parameters { key: "ferry.late_requests" value { string_value: "${late}" } }`;
+
 const POLICIES: { name: string; model: string; batching: string }[] = [
   { name: "batching off", model: "mlp_off", batching: "" },
   ...[0, 500, 2000, 8000].map((us) => ({
@@ -35,13 +42,33 @@ const POLICIES: { name: string; model: string; batching: string }[] = [
     model: `mlp_d${us}`,
     batching: `dynamic_batching { max_queue_delay_microseconds: ${us} }`,
   })),
+  { name: "adaptive", model: "mlp_adaptive", batching: objectiveParameters("serve") },
+  { name: "adaptive+reject", model: "mlp_reject", batching: objectiveParameters("reject") },
 ];
+const FIXED = POLICIES.filter((policy) => policy.name.startsWith("fixed")).map((policy) => policy.name);
+
+type Outcome = "answered" | "rejected" | "failed";
+type Send = () => Promise<Outcome>;
+
+/** One request; a 503 naming the latency objective is an early rejection, anything else not 200 a failure. */
+function objectiveSender(url: string, request: RequestShape): Send {
+  return async () => {
+    const response = await fetch(url, { method: "POST", body: request.body, headers: request.headers });
+    if (response.ok) {
+      await response.arrayBuffer();
+      return "answered";
+    }
+    const text = await response.text();
+    return response.status === 503 && text.includes("latency objective") ? "rejected" : "failed";
+  };
+}
 
 /** Open loop: arrivals at exponential intervals (mean 1/rate), each answered or not, never waited for. */
 async function openLoop(send: Send, rate: number, ms: number) {
   const latencies: number[] = [];
   let sent = 0;
   let failed = 0;
+  let rejected = 0;
   let dropped = 0;
   let outstanding = 0;
   const inFlight = new Set<Promise<void>>();
@@ -60,8 +87,9 @@ async function openLoop(send: Send, rate: number, ms: number) {
     const began = performance.now();
     const request = send()
       .then(
-        (ok) => {
-          if (ok) latencies.push((performance.now() - began) * 1000);
+        (outcome) => {
+          if (outcome === "answered") latencies.push((performance.now() - began) * 1000);
+          else if (outcome === "rejected") rejected++;
           else failed++;
         },
         () => {
@@ -80,6 +108,7 @@ async function openLoop(send: Send, rate: number, ms: number) {
   return {
     sent,
     failed,
+    rejected,
     dropped,
     answeredPerSec: round(latencies.length / (ms / 1000)),
     goodputPerSec: round(within / (ms / 1000)),
@@ -109,9 +138,9 @@ try {
     `${listeners.http}/v2/health/ready`,
   );
   const request = fp32Request("INPUT0", [1, MLP_WIDTH], randomValues(MLP_WIDTH), "binary");
-  const sender = (model: string) => httpSender(`${listeners.http}/v2/models/${model}/infer`, request);
+  const sender = (model: string) => objectiveSender(`${listeners.http}/v2/models/${model}/infer`, request);
   const capacity = await runLoad({
-    send: sender("mlp_d500"),
+    send: httpSender(`${listeners.http}/v2/models/mlp_d500/infer`, request),
     concurrency: 64,
     warmupMs: 1000,
     measureMs: seconds * 1000,
@@ -137,12 +166,13 @@ try {
     `\ncapacity ${capacity.throughput} req/s (closed loop, 64 outstanding, fixed 500 µs); objective p99 ${objectiveMs} ms; ${seconds} s per window; ${new Date().toISOString()}`,
   );
   console.table(rows);
+  console.table(targets(rows));
   mkdirSync(join(root, "bench/out"), { recursive: true });
   writeFileSync(
     join(root, "bench/out/goodput.json"),
     JSON.stringify({ capacity: capacity.throughput, objectiveMs, rows }, null, 2),
   );
-  const colors = ["#7f8c8d", "#c0392b", "#2471a3", "#27ae60", "#8e44ad"];
+  const colors = ["#7f8c8d", "#c0392b", "#2471a3", "#27ae60", "#8e44ad", "#d35400", "#f1c40f"];
   writeFileSync(
     join(root, "bench/goodput.svg"),
     lineChart(
@@ -162,4 +192,25 @@ try {
 } finally {
   stopAll();
   rmSync(repo, { recursive: true, force: true });
+}
+
+/** The issue's targets, per load: adaptive goodput against the best and worst fixed delay, p99s, failures. */
+function targets(rows: Record<string, string | number>[]) {
+  return SHARES.map((share) => {
+    const load = Math.round(share * 100);
+    const at = (policy: string) => rows.find((row) => row["load %"] === load && row.policy === policy) ?? {};
+    const goodput = (policy: string) => Number(at(policy).goodputPerSec ?? 0);
+    const fixed = FIXED.map(goodput);
+    const adaptive = at("adaptive");
+    const reject = at("adaptive+reject");
+    return {
+      "load %": load,
+      "adaptive / best fixed": round(goodput("adaptive") / Math.max(...fixed), 2),
+      "adaptive / worst fixed": round(goodput("adaptive") / Math.max(1e-9, Math.min(...fixed)), 2),
+      "adaptive p99 / objective": round(Number(adaptive.p99Ms) / objectiveMs, 2),
+      "reject / best fixed": round(goodput("adaptive+reject") / Math.max(...fixed), 2),
+      "reject p99 / objective": round(Number(reject.p99Ms) / objectiveMs, 2),
+      "reject failures": Number(reject.failed ?? 0),
+    };
+  });
 }

@@ -8,6 +8,7 @@ import {
 } from "../gen/model_config_pb.ts";
 import { configTypeName, wireDataType } from "./datatypes.ts";
 import { checkCalls } from "./dependencies.ts";
+import { checkLatencyObjective } from "./latency-objective.ts";
 import { checkEnsemble, isEnsemble } from "./validate-ensemble.ts";
 import { checkSequenceBatching } from "./validate-sequence.ts";
 
@@ -33,6 +34,7 @@ export function validateConfig(config: ModelConfig, modelName: string, source: s
   if (scheduling.case === "dynamicBatching")
     checkDynamicBatching(scheduling.value, config.maxBatchSize, report);
   if (scheduling.case === "sequenceBatching") checkSequenceBatching(config, scheduling.value, report);
+  checkLatencyObjective(config, report);
 
   if (problems.length > 0) {
     throw new FerryError("INVALID_ARGUMENT", "config", `${source}: ${problems.join("; ")}`);

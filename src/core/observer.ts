@@ -16,6 +16,14 @@ export interface InferenceObserver {
   executed(batchSize: number, clocks: readonly StageClock[]): void;
   succeeded(batchSize: number, clock: StageClock): void;
   failed(reason: FailureReason, clock: StageClock): void;
+  /** The model has a latency objective (`ferry.latency_objective_ms`). */
+  objectiveSet?(objectiveMs: number, percentile: number): void;
+  /** The adaptive batcher's latest choice: wait this long (0: run now) for a batch of `targetSize`. */
+  batchingDecided?(waitUs: number, targetSize: number): void;
+  /** A request was answered within its model's latency objective, or after it. */
+  objectiveOutcome?(within: boolean): void;
+  /** A request was failed early because it could no longer meet the objective. */
+  rejectedLate?(): void;
 }
 
 export const silentObserver: InferenceObserver = {
@@ -43,6 +51,18 @@ export function combineObservers(...observers: InferenceObserver[]): InferenceOb
     },
     failed: (reason, clock) => {
       for (const observer of observers) observer.failed(reason, clock);
+    },
+    objectiveSet: (objectiveMs, percentile) => {
+      for (const observer of observers) observer.objectiveSet?.(objectiveMs, percentile);
+    },
+    batchingDecided: (waitUs, targetSize) => {
+      for (const observer of observers) observer.batchingDecided?.(waitUs, targetSize);
+    },
+    objectiveOutcome: (within) => {
+      for (const observer of observers) observer.objectiveOutcome?.(within);
+    },
+    rejectedLate: () => {
+      for (const observer of observers) observer.rejectedLate?.();
     },
   };
 }

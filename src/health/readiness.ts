@@ -24,6 +24,8 @@ export interface VersionReport {
   reason: string;
   ready: boolean;
   checks: CheckResult[];
+  /** With a latency objective: the scheduler's view of its batching (added by the protocol layer). */
+  batching?: object;
 }
 
 export interface ModelReport {

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry, Summary } from "prom-client";
 import type { FailureReason, InferenceObserver } from "../core/observer.ts";
 import type { StageClock } from "../core/stage-clock.ts";
+import { ObjectiveMetrics } from "./objective-metrics.ts";
 
 export interface MetricsOptions {
   /** Triton's cumulative µs counters (`--metrics-config counter_latencies`), default on. */
@@ -36,6 +37,7 @@ export class InferenceMetrics {
   private readonly histograms: Record<Stage, Histogram<"model" | "version">>;
   private readonly summaries: Record<Stage, Summary<"model" | "version">> | undefined;
   private readonly batchSize: Histogram<"model" | "version">;
+  private readonly objective: ObjectiveMetrics;
 
   constructor(
     registry: Registry,
@@ -180,6 +182,7 @@ export class InferenceMetrics {
       "Batch size of each model execution",
       BATCH_BUCKETS,
     );
+    this.objective = new ObjectiveMetrics(registry);
   }
 
   /** The observer that records one model version's requests. */
@@ -218,6 +221,7 @@ export class InferenceMetrics {
         }
       },
       failed: (reason: FailureReason) => this.failure.labels({ ...labels, reason }).inc(),
+      ...this.objective.eventsFor(model, version),
     };
   }
 

@@ -129,7 +129,19 @@ export class InferenceService {
       phase: this.state.phase,
       strict_readiness: this.options.strictReadiness,
       ...(repository ? { repository } : {}),
-      models: modelReports(this.manager),
+      models: modelReports(this.manager).map((report) => this.withBatching(report)),
+    };
+  }
+
+  /** Serving versions with a latency objective show what their batcher learned. */
+  private withBatching(report: ModelReport): ModelReport {
+    const served = new Map(this.manager.servingVersions(report.name).map((v) => [v.version, v]));
+    return {
+      ...report,
+      versions: report.versions.map((entry) => {
+        const batching = served.get(entry.version)?.batchingReport();
+        return batching ? { ...entry, batching } : entry;
+      }),
     };
   }
 

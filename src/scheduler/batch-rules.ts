@@ -24,14 +24,44 @@ export type BatchDecision =
  * oldest request has waited `max_queue_delay`; otherwise the batcher waits.
  */
 export function decideBatch(queue: Iterable<PendingRequest>, rules: BatchRules, now: number): BatchDecision {
+  const gathered = gatherBatch(queue, rules);
+  if (!gathered) return { kind: "idle" };
+  const { candidates, totals, total, canGrow } = gathered;
+  if (!rules.batching) return { kind: "run", requests: candidates };
+  if (total >= rules.maxBatchSize) return { kind: "run", requests: candidates };
+  for (let i = rules.preferredSizes.length - 1; i >= 0; i--) {
+    const at = totals.indexOf(rules.preferredSizes[i] as number);
+    if (at >= 0) return { kind: "run", requests: candidates.slice(0, at + 1) };
+  }
+  const first = candidates[0] as PendingRequest;
+  const deadline = first.queuedAt + rules.maxDelayMs;
+  if (!canGrow || rules.maxDelayMs <= 0 || now >= deadline) return { kind: "run", requests: candidates };
+  return { kind: "wait", until: deadline };
+}
+
+/** The requests at the head of the queue that can share one execution. */
+export interface GatheredBatch {
+  /** In queue order; the first is the head of the queue. */
+  candidates: PendingRequest[];
+  /** Running total of batch elements: totals[i] = sizes of candidates[0..i]. */
+  totals: number[];
+  total: number;
+  /** False when the next queued request cannot join (it does not fit or differs in shape). */
+  canGrow: boolean;
+}
+
+/**
+ * Requests join in queue order while they fit `max_batch_size` and have
+ * the same non-batch shapes as the first; without batching only the first.
+ */
+export function gatherBatch(queue: Iterable<PendingRequest>, rules: BatchRules): GatheredBatch | undefined {
   const iterator = queue[Symbol.iterator]();
   const first = iterator.next().value as PendingRequest | undefined;
-  if (!first) return { kind: "idle" };
-  if (!rules.batching) return { kind: "run", requests: [first] };
-
+  if (!first) return undefined;
   const candidates = [first];
   const totals = [first.batchSize];
   let total = first.batchSize;
+  if (!rules.batching) return { candidates, totals, total, canGrow: false };
   let canGrow = true;
   for (let next = iterator.next(); !next.done; next = iterator.next()) {
     const pending = next.value;
@@ -43,12 +73,5 @@ export function decideBatch(queue: Iterable<PendingRequest>, rules: BatchRules, 
     total += pending.batchSize;
     totals.push(total);
   }
-  if (total >= rules.maxBatchSize) return { kind: "run", requests: candidates };
-  for (let i = rules.preferredSizes.length - 1; i >= 0; i--) {
-    const at = totals.indexOf(rules.preferredSizes[i] as number);
-    if (at >= 0) return { kind: "run", requests: candidates.slice(0, at + 1) };
-  }
-  const deadline = first.queuedAt + rules.maxDelayMs;
-  if (!canGrow || rules.maxDelayMs <= 0 || now >= deadline) return { kind: "run", requests: candidates };
-  return { kind: "wait", until: deadline };
+  return { candidates, totals, total, canGrow: canGrow && total < rules.maxBatchSize };
 }

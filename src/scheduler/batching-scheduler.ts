@@ -1,9 +1,11 @@
 import type { Batch, ModelInstance } from "../backends/backend.ts";
+import type { LatencyObjective } from "../config/latency-objective.ts";
 import { concatAlongBatch } from "../core/batch-split.ts";
 import { FerryError } from "../core/errors.ts";
 import type { InferenceObserver } from "../core/observer.ts";
 import type { InferRequest, InferResponse } from "../core/request.ts";
 import type { Tensor } from "../core/tensor.ts";
+import { AdaptiveBatcher, type BatchingReport } from "./adaptive-batcher.ts";
 import { batchRequest } from "./batch-request.ts";
 import { type BatchRules, decideBatch } from "./batch-rules.ts";
 import type { InstancePool } from "./instance-pool.ts";
@@ -23,6 +25,8 @@ export interface BatchingSchedulerOptions {
   rules: BatchRules;
   queue: QueueConfig;
   preserveOrdering: boolean;
+  /** `ferry.latency_objective_ms`: batch adaptively for it instead of waiting a fixed delay. */
+  objective?: LatencyObjective;
 }
 
 /**
@@ -31,6 +35,8 @@ export interface BatchingSchedulerOptions {
  * priority queue; whenever an instance is free the batch rules decide what
  * runs; inputs are joined once per batch and outputs split back by views.
  * An aborted or expired request leaves the queue and never takes a batch slot.
+ * With a latency objective the adaptive batcher decides instead of the
+ * fixed delay, learning execution times from every batch.
  */
 export class BatchingScheduler implements Scheduler {
   private readonly queue: RequestQueue;
@@ -40,9 +46,14 @@ export class BatchingScheduler implements Scheduler {
   private idleWaiters: (() => void)[] = [];
   /** Requests handed to an instance and not yet answered. */
   private readonly running = new Set<PendingRequest>();
+  private readonly adaptive: AdaptiveBatcher | undefined;
 
   constructor(private readonly options: BatchingSchedulerOptions) {
     this.order = options.preserveOrdering ? new ResponseOrder() : undefined;
+    if (options.objective) {
+      this.adaptive = new AdaptiveBatcher(options.objective, options.rules.maxBatchSize);
+      options.observer.objectiveSet?.(options.objective.objectiveMs, options.objective.percentile);
+    }
     this.queue = new RequestQueue(options.queue, {
       left: (pending) => {
         if (!pending.request.internal) options.observer.dequeued();
@@ -64,6 +75,7 @@ export class BatchingScheduler implements Scheduler {
       return pending.response;
     }
     request.timing.queued = performance.now();
+    this.adaptive?.arrived(request.timing.queued, batchSize);
     try {
       this.queue.push(pending, model);
     } catch (error) {
@@ -79,6 +91,11 @@ export class BatchingScheduler implements Scheduler {
 
   pendingCount(): number {
     return this.queue.size;
+  }
+
+  /** The adaptive batcher's objective, arrival rate and learned execution times; undefined without an objective. */
+  batchingReport(): BatchingReport | undefined {
+    return this.adaptive?.report();
   }
 
   abort(error: FerryError): void {
@@ -115,6 +132,10 @@ export class BatchingScheduler implements Scheduler {
     while (pool.hasFree()) {
       const now = performance.now();
       this.queue.expireOverdue(now);
+      if (this.adaptive && !this.draining) {
+        if (this.dispatchAdaptive(this.adaptive, now)) continue;
+        break;
+      }
       const decision = decideBatch(this.queue.inOrder(), rules, now);
       if (decision.kind === "idle") break;
       if (decision.kind === "wait") {
@@ -127,13 +148,51 @@ export class BatchingScheduler implements Scheduler {
     this.notifyIfIdle();
   }
 
+  /** One adaptive decision; true when it took requests off the queue and another may follow. */
+  private dispatchAdaptive(adaptive: AdaptiveBatcher, now: number): boolean {
+    const { pool, observer, model, version } = this.options;
+    const decision = adaptive.decide(this.queue.inOrder(), this.options.rules, now, pool);
+    switch (decision.kind) {
+      case "idle":
+        return false;
+      case "reject":
+        for (const pending of decision.requests) {
+          this.queue.remove(pending);
+          if (!pending.request.internal) observer.rejectedLate?.();
+          const error = adaptive.lateError(pending, now, decision.finishMs, model, version);
+          this.answer(pending, () => pending.fail(error));
+        }
+        return true;
+      case "wait":
+        observer.batchingDecided?.(adaptive.lastDecision.waitUs, decision.targetSize);
+        this.waitTimer = setTimeout(() => this.dispatch(), Math.max(0, decision.until - now));
+        return false;
+      case "run":
+        observer.batchingDecided?.(0, decision.targetSize);
+        this.queue.take(decision.requests);
+        this.run(pool.acquire() as ModelInstance, decision.requests);
+        return true;
+    }
+  }
+
   private run(instance: ModelInstance, requests: PendingRequest[]): void {
     const batch = this.assemble(requests);
     for (const pending of requests) this.running.add(pending);
+    const started = performance.now();
     instance
       .execute(batch)
       .then(
         (results) => {
+          const finished = performance.now();
+          const { adaptive } = this;
+          if (adaptive) {
+            const size = batch.sizes.reduce((sum, rows) => sum + rows, 0);
+            adaptive.executed(instance, size, finished - started);
+            for (const pending of requests) {
+              if (!pending.request.internal)
+                this.options.observer.objectiveOutcome?.(adaptive.withinObjective(pending, finished));
+            }
+          }
           if (requests.some((pending) => !pending.request.internal)) {
             this.options.observer.executed(
               batch.sizes.reduce((sum, size) => sum + size, 0),

@@ -1,4 +1,5 @@
 import type { ModelInstance } from "../backends/backend.ts";
+import { latencyObjectiveOf } from "../config/latency-objective.ts";
 import type { InferenceObserver } from "../core/observer.ts";
 import type { Tensor } from "../core/tensor.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
@@ -37,12 +38,14 @@ export function createScheduler(spec: SchedulerSpec): Scheduler {
       observer: spec.observer,
     });
   }
+  const objective = latencyObjectiveOf(config);
   const common = {
     model: spec.model,
     version: spec.version,
     pool: new InstancePool(spec.instances),
     allOutputs: config.output.map((output) => output.name),
     observer: spec.observer,
+    ...(objective ? { objective } : {}),
   };
   if (scheduling.case === "dynamicBatching") {
     const batching = scheduling.value;

@@ -18,6 +18,15 @@ export class InstancePool {
     return this.free.length > 0;
   }
 
+  freeCount(): number {
+    return this.free.length;
+  }
+
+  /** The instance `acquire` would hand out next. */
+  nextFree(): ModelInstance | undefined {
+    return this.free[0];
+  }
+
   acquire(): ModelInstance | undefined {
     const instance = this.free.shift();
     if (instance) this.busyCount++;

@@ -1,5 +1,6 @@
 import type { FerryError } from "../core/errors.ts";
 import type { InferRequest, InferResponse } from "../core/request.ts";
+import type { BatchingReport } from "./adaptive-batcher.ts";
 
 /** One model version's request queue in front of its instances. */
 export interface Scheduler {
@@ -11,4 +12,6 @@ export interface Scheduler {
   pendingCount(): number;
   /** Fails every queued and running request with `error` (exit timeout); running executions finish unseen. */
   abort(error: FerryError): void;
+  /** A model with a latency objective: what its batcher learned (the verbose readiness view). */
+  batchingReport?(): BatchingReport | undefined;
 }

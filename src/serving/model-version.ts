@@ -10,6 +10,7 @@ import type { VersionHealth } from "../health/checks.ts";
 import type { GoldenRequest } from "../health/golden.ts";
 import type { CheckedVersion } from "../health/version-checks.ts";
 import type { VersionStatistics } from "../metrics/statistics.ts";
+import type { BatchingReport } from "../scheduler/adaptive-batcher.ts";
 import type { Scheduler } from "../scheduler/scheduler.ts";
 import { classify } from "./classification.ts";
 import { checkRequest, reshaped } from "./request-check.ts";
@@ -148,6 +149,11 @@ export class ModelVersion implements CheckedVersion {
 
   pendingCount(): number {
     return this.parts.scheduler.pendingCount();
+  }
+
+  /** With a latency objective: the batcher's objective, arrival rate and learned execution times. */
+  batchingReport(): BatchingReport | undefined {
+    return this.parts.scheduler.batchingReport?.();
   }
 
   /** Fails what is queued or running with `error` (exit timeout). */

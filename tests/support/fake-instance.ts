@@ -54,3 +54,20 @@ export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await Promise.resolve();
   await new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+/** A FakeInstance whose execution of a batch of n rows takes `msFor(n)` ms, on a timer. */
+export class TimedInstance extends FakeInstance {
+  constructor(
+    name: string,
+    private readonly msFor: (rows: number) => number,
+  ) {
+    super(name);
+  }
+
+  override execute(batch: Batch): Promise<Tensor[][]> {
+    const result = super.execute(batch);
+    const rows = batch.sizes.reduce((sum, size) => sum + size, 0);
+    setTimeout(() => this.finishOne(), this.msFor(rows));
+    return result;
+  }
+}
