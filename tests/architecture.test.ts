@@ -17,6 +17,8 @@ const RANK: Record<string, number> = {
   backends: 5,
   config: 6,
   metrics: 7,
+  // Browser code: it may use the domain types and generated messages, nothing of the server.
+  console: 7.5,
   core: 8,
   gen: 8,
 };
@@ -33,6 +35,17 @@ function sourceFiles(dir: string): string[] {
 }
 
 const folderOf = (file: string) => relative(SRC, file).split("/")[0] as string;
+
+it("keeps the browser console apart: the server bundles src/console by path and never imports it", () => {
+  const importers = sourceFiles(SRC)
+    .filter((file) => folderOf(file) !== "console")
+    .filter((file) =>
+      [...readFileSync(file, "utf8").matchAll(/from "(\.[^"]+)"/g)].some(
+        ([, spec]) => folderOf(normalize(join(dirname(file), spec as string))) === "console",
+      ),
+    );
+  expect(importers.map((file) => relative(SRC, file))).toEqual([]);
+});
 
 it("imports between src/ folders only run downwards", () => {
   const upward: string[] = [];

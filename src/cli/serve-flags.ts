@@ -28,6 +28,11 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     kind: "list",
     help: "origin browsers may call from (repeatable, * = any; default none)",
   },
+  {
+    name: "console",
+    kind: "boolean",
+    help: "serve the web console at /console on the HTTP port (default true)",
+  },
   { name: "metrics-port", kind: "integer", help: "Prometheus metrics port (default 8002)" },
   { name: "metrics-address", kind: "string", help: "address metrics listen on (default: --http-address)" },
   { name: "allow-metrics", kind: "boolean", help: "serve /metrics (default true)" },

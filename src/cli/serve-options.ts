@@ -28,6 +28,8 @@ export interface ServeOptions {
   allowGrpc: boolean;
   grpcMaxMessageBytes: number;
   corsAllowOrigins: string[];
+  /** --console: the web console at /console on the HTTP port. */
+  console: boolean;
   metricsPort: number;
   metricsAddress: string;
   allowMetrics: boolean;
@@ -111,6 +113,7 @@ export function serveOptions(argv: readonly string[]): ServeOptions | "help" {
     allowGrpc: get("allow-grpc", true),
     grpcMaxMessageBytes: atLeast(values, "grpc-max-message-bytes", 256 * 1024 * 1024, 1024),
     corsAllowOrigins: get("cors-allow-origin", []),
+    console: get("console", true),
     metricsPort: port(values, "metrics-port", 8002),
     metricsAddress: get("metrics-address", httpAddress),
     allowMetrics: get("allow-metrics", true),

@@ -9,6 +9,7 @@ import type { ServerState } from "../health/server-state.ts";
 import { writeFileOverrides } from "../repository/file-overrides.ts";
 import type { IndexEntry, LoadOverride, ModelManager } from "../repository/model-manager.ts";
 import type { RepositoryStatus } from "../repository/poller.ts";
+import type { ModelPromotionView } from "../repository/promotion-view.ts";
 import { isSafeModelName } from "../repository/source.ts";
 import type { ModelVersion } from "../serving/model-version.ts";
 
@@ -182,6 +183,11 @@ export class InferenceService {
     return {
       model_stats: this.manager.servingVersions(model, version).map((served) => served.statistics.toJson()),
     };
+  }
+
+  /** Per loaded model: how unversioned requests split, and the promotion history behind it (ferry's own). */
+  promotions(): { models: ModelPromotionView[] } {
+    return { models: this.manager.knownModels().map((model) => this.manager.promotion(model)) };
   }
 
   /** The repository index: every model with its versions' state and reason. */

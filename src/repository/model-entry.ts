@@ -2,6 +2,7 @@ import { FerryError } from "../core/errors.ts";
 import type { CheckResult } from "../health/checks.ts";
 import type { VersionState, VersionStatus } from "../health/version-status.ts";
 import type { ModelVersion } from "../serving/model-version.ts";
+import type { PromotionManifest } from "./manifest.ts";
 import type { WeightedRoutes } from "./routing.ts";
 import type { ModelListing, PinnedFiles } from "./source.ts";
 
@@ -27,6 +28,8 @@ export class ModelEntry {
   expected: number[] = [];
   /** How unversioned requests split across serving versions. */
   routes?: WeightedRoutes;
+  /** The promotion manifest the serving plan came from (absent under the version policy). */
+  manifest?: PromotionManifest;
   /** The listing fingerprint of the last load that needs no retry (poll mode skips it while unchanged). */
   fingerprint?: string;
   /** The failure last logged for this model: retries of an unchanged failure are not logged again. */

@@ -5,10 +5,12 @@ import type { CheckResult, VersionHealth } from "../health/checks.ts";
 import type { VersionStatus } from "../health/version-status.ts";
 import type { ModelVersion } from "../serving/model-version.ts";
 import type { Router } from "../serving/router.ts";
+import type { PromotionManifest } from "./manifest.ts";
 import { ModelDependencies } from "./model-dependencies.ts";
 import { type IndexEntry, indexRows, ModelEntry } from "./model-entry.ts";
 import { type LoaderOptions, type ModelPlan, planModel } from "./model-plan.ts";
 import { PipelinePins } from "./pipeline-pins.ts";
+import { type ModelPromotionView, promotionView } from "./promotion-view.ts";
 import { type Route, WeightedRoutes } from "./routing.ts";
 import type { ModelListing, ModelSource } from "./source.ts";
 import { VersionLifecycle } from "./version-lifecycle.ts";
@@ -220,6 +222,13 @@ export class ModelManager implements Router {
     return this.models.get(name)?.routes?.routes ?? [];
   }
 
+  /** The model's traffic split and the promotion manifest (with its history) that decided it. */
+  promotion(name: string): ModelPromotionView {
+    const entry = this.models.get(name);
+    const serving = entry?.servingNumbers().map(String) ?? [];
+    return promotionView(name, entry?.manifest, this.routeWeights(name), serving);
+  }
+
   /** The versions the version policy selected when the model last loaded. */
   expectedVersions(name: string): number[] {
     return this.models.get(name)?.expected ?? [];
@@ -306,7 +315,7 @@ export class ModelManager implements Router {
       }),
     );
     const switched = failures.length === 0 || !wasServing;
-    if (switched) await this.switchTo(entry, plan);
+    if (switched) await this.switchTo(entry, plan, listing.manifest);
     else {
       const kept = entry.servingNumbers().join(", ");
       this.log(`model '${name}' keeps serving version(s) ${kept}: ${plan.decidedBy} did not fully load`);
@@ -325,8 +334,13 @@ export class ModelManager implements Router {
   }
 
   /** The plan serves: its routes take unversioned traffic, versions outside it drain and unload. */
-  private async switchTo(entry: ModelEntry, plan: ModelPlan): Promise<void> {
+  private async switchTo(
+    entry: ModelEntry,
+    plan: ModelPlan,
+    manifest: PromotionManifest | undefined,
+  ): Promise<void> {
     entry.expected = plan.versions;
+    entry.manifest = manifest;
     entry.lastFailureLog = undefined;
     const routes = new WeightedRoutes(plan.routes);
     if (entry.routes?.describe() !== routes.describe() && entry.routes) {

@@ -41,6 +41,12 @@ describe("serveOptions", () => {
     expect(options.loadModels).toEqual(["a", "b"]);
   });
 
+  it("serves the web console unless --console=false", () => {
+    expect(parse().console).toBe(true);
+    expect(parse("--console=false").console).toBe(false);
+    expect(parse("--console").console).toBe(true);
+  });
+
   it("reads backend and metrics settings", () => {
     const options = parse(
       "--backend-config=onnxruntime,default-max-batch-size=16",

@@ -8,6 +8,7 @@ import {
   type ModelRepositoryParameter,
   ModelStatisticsResponseSchema,
 } from "../../gen/grpc_service_pb.ts";
+import { serverTiming } from "../server-timing.ts";
 import type { InferenceService, LoadRequest } from "../service.ts";
 import { decodeInferRequest, encodeInferResponse } from "./infer-codec.ts";
 import { answer } from "./status.ts";
@@ -70,9 +71,15 @@ export function inferenceServiceImpl(service: InferenceService): ServiceImpl<typ
         });
       }),
     modelInfer: (request, context) =>
-      answer(async () =>
-        encodeInferResponse(await service.infer(decodeInferRequest(request, context.signal))),
-      ),
+      answer(async () => {
+        const decoded = decodeInferRequest(request, context.signal);
+        const response = await service.infer(decoded);
+        // As on the HTTP infer answer, for browsers (the console) on port 8000. Native gRPC answers
+        // go without: most take the fast path (unary-infer.ts), and both paths answer alike.
+        if (context.protocolName !== "grpc")
+          context.responseHeader.set("server-timing", serverTiming(decoded.timing));
+        return encodeInferResponse(response);
+      }),
     modelStreamInfer: (requests, context) => streamInfer(service, requests, context),
     modelConfig: (request) =>
       answer(() =>

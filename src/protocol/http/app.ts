@@ -3,10 +3,12 @@ import { configToJson } from "../../config/json.ts";
 import { FerryError } from "../../core/errors.ts";
 import { procedurePaths } from "../grpc/routes.ts";
 import type { ApiGroup, Restrictions } from "../restrictions.ts";
+import { serverTiming } from "../server-timing.ts";
 import { assertVersionNumber, type InferenceService } from "../service.ts";
 import { type BodyLimit, readBody } from "./body.ts";
 import { compressIfAccepted } from "./compression.ts";
 import { connectRoutes } from "./connect-routes.ts";
+import { addConsoleRoutes } from "./console-routes.ts";
 import {
   DEFAULT_MAX_JSON_BYTES,
   DEFAULT_MAX_JSON_ELEMENTS,
@@ -14,7 +16,7 @@ import {
   HEADER_LENGTH,
   USE_BINARY,
 } from "./infer-request.ts";
-import { encodeInferResponse, serverTiming } from "./infer-response.ts";
+import { encodeInferResponse } from "./infer-response.ts";
 import { INFLIGHT_BODIES, InflightBudget } from "./inflight.ts";
 import { addRepositoryRoutes } from "./repository-routes.ts";
 import { type RouteOptions, restrictionGate } from "./restricted.ts";
@@ -35,6 +37,8 @@ export interface HttpOptions {
   restrictions: Restrictions;
   /** --http-compress-min-bytes: smallest JSON answer compressed when the client accepts it (0: never). */
   compressMinBytes: number;
+  /** --console: serve the web console at /console (off unless asked). */
+  console?: boolean;
 }
 
 const MODEL = "/v2/models/:model";
@@ -51,6 +55,7 @@ const KNOWN_PATHS = [
   /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?(\/(ready|config|infer|stats))?$/,
   ...procedurePaths().map((path) => new RegExp(`^${path.replaceAll(".", "\\.")}$`)),
   /^\/v2\/repository(\/[^/]+)?\/(index|models\/[^/]+\/(load|unload))$/,
+  /^\/v2\/promotions$/,
 ];
 
 /**
@@ -96,6 +101,8 @@ export function createHttpApp(service: InferenceService, options: HttpOptions) {
       api("health"),
     )
     .get("/v2", () => json(service.serverMetadata()), api("metadata"))
+    // ferry's own: canary splits and promotion history, for the console.
+    .get("/v2/promotions", () => guard(() => json(service.promotions())), api("metadata"))
     .get(MODEL, ({ params }) => guard(() => json(service.modelMetadata(params.model))), api("metadata"))
     .get(
       VERSIONED,
@@ -161,6 +168,7 @@ export function createHttpApp(service: InferenceService, options: HttpOptions) {
       api(route.group),
     );
   }
+  if (options.console) addConsoleRoutes(app as unknown as Elysia);
   addRepositoryRoutes(
     app as unknown as Elysia,
     service,

@@ -1,5 +1,4 @@
 import type { InferResponse, Scalar } from "../../core/request.ts";
-import type { StageClock } from "../../core/stage-clock.ts";
 import { encodeTensorBytes } from "../../core/wire-bytes.ts";
 import { writeTensorData } from "./json-data.ts";
 import { JsonWriter } from "./json-writer.ts";
@@ -46,11 +45,4 @@ export function encodeInferResponse(
 
 function parametersJson(parameters: Record<string, Scalar>): string {
   return JSON.stringify(parameters, (_key, value) => (typeof value === "bigint" ? Number(value) : value));
-}
-
-/** `Server-Timing` entries (ms) for the stages a request went through. */
-export function serverTiming(clock: StageClock): string {
-  const us = clock.durationsUs();
-  const ms = (value: number) => (value / 1000).toFixed(3);
-  return `queue;dur=${ms(us.queue)}, compute_input;dur=${ms(us.computeInput)}, compute_infer;dur=${ms(us.computeInfer)}, compute_output;dur=${ms(us.computeOutput)}`;
 }
