@@ -59,6 +59,7 @@ export class AdaptiveBatcher {
       rules,
       predict: (size) => profile.predict(size),
       arrivalsPerMs: this.arrivals.perMs(now),
+      instances: pool.instances.length,
       freeInstances: pool.freeCount(),
     });
     if (decision.kind === "run" || decision.kind === "wait") {

@@ -7,6 +7,10 @@ import type { PendingRequest } from "./pending-request.ts";
  * outputs, encoding, sending): waits plan to finish within the rest.
  */
 export const AFTER_EXECUTION_SHARE = 0.1;
+/** Batches should make the instances able to take this much more than the arrival rate (busy at most 2/3). */
+const KEEP_UP_HEADROOM = 1.5;
+/** The longest wait for a batch that keeps up, as a share of the objective. */
+const WAIT_SHARE = 0.2;
 
 /** What the batcher knows at one dispatch decision. */
 export interface AdaptiveState {
@@ -17,7 +21,8 @@ export interface AdaptiveState {
   predict(size: number): number | undefined;
   /** Requests (batch elements) arriving per ms, recently. */
   arrivalsPerMs: number;
-  /** Instances free now. */
+  /** Instances the load is shared by, and how many are free now. */
+  instances: number;
   freeInstances: number;
 }
 
@@ -30,21 +35,18 @@ export type AdaptiveDecision =
 
 /**
  * Dynamic batching for a latency objective, decided whenever an instance is
- * free. Running what is queued at once keeps the instance busy, and batches
- * grow by themselves while it is (what queues during one execution is the
- * next batch). Waiting pays only when the next request is expected so soon
- * that joining this batch saves it more — an execution of its own — than
- * the wait costs the requests already queued:
- *
- *     wait while  execution(1) > (queued + 1) × (expected gap + execution(queued + 1) − execution(queued))
- *
- * and never longer than one execution of a single request, never past the
- * point where the oldest request could still meet the objective, and never
- * beyond max_queue_delay_microseconds when that is set. The batch never
- * waits to grow past the largest preferred_batch_size (or max_batch_size).
- * Whatever is queued runs together, shared evenly when several instances are
- * free. With late requests rejected, a request whose wait plus the predicted
- * execution of its batch exceeds the objective is failed instead of run.
+ * free. The batch worth waiting for is the smallest whose throughput (size /
+ * predicted execution time) keeps the instances at most 2/3 busy at the
+ * current arrival rate: 1 when quiet — what is queued runs at once, no
+ * needless delay — and larger as load grows, when batching raises
+ * throughput at all. Below it the batcher waits, for at most a fifth of the
+ * objective, never past the point where the oldest request could still meet
+ * the objective (keeping a tenth of it for the answer), and never beyond
+ * max_queue_delay_microseconds when that is set; it never waits to grow past
+ * the largest preferred_batch_size (or max_batch_size). Whatever is queued
+ * runs together, shared evenly when several instances are free. With late
+ * requests rejected, a request whose wait plus the predicted execution of
+ * its batch exceeds the objective is failed instead of run.
  */
 export function decideAdaptive(queue: Iterable<PendingRequest>, state: AdaptiveState): AdaptiveDecision {
   const gathered = gatherBatch(queue, state.rules);
@@ -65,7 +67,7 @@ export function decideAdaptive(queue: Iterable<PendingRequest>, state: AdaptiveS
     const late = batch.filter((pending) => finishMs > deadlineOf(pending, objective));
     if (late.length > 0) return { kind: "reject", requests: late, finishMs };
   }
-  const targetSize = rules.batching ? worthWaitingFor(state) : 1;
+  const targetSize = rules.batching ? keepUpSize(state) : 1;
   const largestPreferred = rules.preferredSizes[rules.preferredSizes.length - 1];
   const cap = Math.min(rules.maxBatchSize, largestPreferred ?? rules.maxBatchSize);
   if (!canGrow || take < candidates.length || total >= Math.min(targetSize, cap))
@@ -76,29 +78,31 @@ export function decideAdaptive(queue: Iterable<PendingRequest>, state: AdaptiveS
     deadlineOf(first, objective) -
     objective.objectiveMs * AFTER_EXECUTION_SHARE -
     (state.predict(total + 1) ?? 0);
-  let until = Math.min(first.queuedAt + (state.predict(1) ?? 0), latestStart);
+  let until = Math.min(first.queuedAt + objective.objectiveMs * WAIT_SHARE, latestStart);
   if (rules.maxDelayMs > 0) until = Math.min(until, first.queuedAt + rules.maxDelayMs);
   if (until <= now) return { kind: "run", requests: batch, targetSize };
   return { kind: "wait", until, targetSize };
 }
 
+/**
+ * The smallest batch size whose throughput (size / execution time) keeps the
+ * instances at most 1 / KEEP_UP_HEADROOM busy at the current arrival rate;
+ * 1 when batching does not raise throughput (nothing to gain by waiting).
+ */
+function keepUpSize(state: AdaptiveState): number {
+  const need = (state.arrivalsPerMs / Math.max(1, state.instances)) * KEEP_UP_HEADROOM;
+  const single = state.predict(1);
+  const full = state.predict(state.rules.maxBatchSize);
+  if (need <= 0 || single === undefined || full === undefined) return 1;
+  if (state.rules.maxBatchSize / full <= (1 / single) * 1.05) return 1;
+  for (let size = 1; size <= state.rules.maxBatchSize; size++) {
+    const ms = state.predict(size) as number;
+    if (ms <= 0 || size / ms >= need) return size;
+  }
+  return state.rules.maxBatchSize;
+}
+
 /** When a request's answer is due: its arrival at the server plus the objective. */
 export function deadlineOf(pending: PendingRequest, objective: LatencyObjective): number {
   return pending.request.timing.received + objective.objectiveMs;
-}
-
-/**
- * The queue length at which waiting for one more request stops paying:
- * the smallest n with execution(1) ≤ (n + 1) × (gap + marginal cost);
- * 1 when arrivals are sparse or nothing was executed yet.
- */
-function worthWaitingFor(state: AdaptiveState): number {
-  const single = state.predict(1);
-  if (single === undefined || state.arrivalsPerMs <= 0) return 1;
-  const gapMs = 1 / state.arrivalsPerMs;
-  for (let queued = 1; queued < state.rules.maxBatchSize; queued++) {
-    const marginal = Math.max(0, (state.predict(queued + 1) ?? 0) - (state.predict(queued) ?? 0));
-    if (single <= (queued + 1) * (gapMs + marginal)) return queued;
-  }
-  return state.rules.maxBatchSize;
 }

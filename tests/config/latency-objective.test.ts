@@ -1,4 +1,6 @@
 import { describe, expect, it } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fillDefaults } from "../../src/config/defaults.ts";
 import { latencyObjectiveOf } from "../../src/config/latency-objective.ts";
 import { readConfigText } from "../../src/config/read-config.ts";
@@ -82,4 +84,14 @@ describe("the latency objective parameters", () => {
       expect(() => validateConfig(parsed, "m", "m/config.pbtxt")).toThrow(message);
     });
   }
+});
+
+it("the README's example parses to the objective it describes", () => {
+  const readme = readFileSync(join(import.meta.dir, "..", "..", "README.md"), "utf8");
+  const example =
+    /```\n(dynamic_batching \{ \}\nparameters \{ key: "ferry\.latency_objective_ms"[\s\S]*?)```/.exec(readme);
+  expect(example?.[1]).toBeDefined();
+  const parsed = readConfigText(`max_batch_size: 8 ${TENSORS} ${example?.[1]}`, "README.md");
+  fillDefaults(parsed, "m", backend, []);
+  expect(latencyObjectiveOf(parsed)).toEqual({ objectiveMs: 50, percentile: 99, lateRequests: "reject" });
 });

@@ -27,6 +27,7 @@ function state(overrides: Partial<AdaptiveState> = {}): AdaptiveState {
     rules: RULES,
     predict: linear,
     arrivalsPerMs: 0.01,
+    instances: 1,
     freeInstances: 1,
     ...overrides,
   };
@@ -35,7 +36,7 @@ function state(overrides: Partial<AdaptiveState> = {}): AdaptiveState {
 const ids = (requests: PendingRequest[]) => requests.map((pending) => Number(pending.request.id));
 
 describe("decideAdaptive", () => {
-  it("runs a request at once when the instances keep up with batches of one", () => {
+  it("runs a request at once when batches of one keep up with the arrivals (no needless delay)", () => {
     const decision = decideAdaptive([queued(1, 0)], state({ arrivalsPerMs: 0.1 }));
     expect(decision).toMatchObject({ kind: "run", targetSize: 1 });
   });
@@ -45,39 +46,44 @@ describe("decideAdaptive", () => {
     expect(decision).toMatchObject({ kind: "run", targetSize: 1 });
   });
 
-  it("waits when the next request is expected soon enough that joining saves it more than the wait costs", () => {
-    // 2 per ms: a gap of 0.5 ms. Waiting pays while 2.1 ms > (queued + 1) × (0.5 + 0.1): up to 2 queued.
-    const decision = decideAdaptive([queued(1, 0.5), queued(2, 0.2)], state({ arrivalsPerMs: 2 }));
+  it("waits for the batch size that keeps up with the arrivals", () => {
+    // 1 per ms × 1.5 headroom: the smallest b with b / (2 + 0.1 b) ≥ 1.5 is 4.
+    const decision = decideAdaptive([queued(1, 0.5), queued(2, 0.2)], state({ arrivalsPerMs: 1 }));
     expect(decision.kind).toBe("wait");
     if (decision.kind !== "wait") return;
-    expect(decision.targetSize).toBe(3);
-    // At most one execution of a single request (2.1 ms) after the oldest was queued.
-    expect(decision.until).toBeCloseTo(NOW - 0.5 + 2.1, 6);
+    expect(decision.targetSize).toBe(4);
+    // For at most a fifth of the objective after the oldest was queued.
+    expect(decision.until).toBeCloseTo(NOW - 0.5 + 10, 6);
   });
 
-  it("runs once waiting stops paying", () => {
-    const queue = [1, 2, 3].map((id) => queued(id, 0.2));
-    expect(decideAdaptive(queue, state({ arrivalsPerMs: 2 }))).toMatchObject({ kind: "run", targetSize: 3 });
+  it("runs once that size is queued", () => {
+    const queue = [1, 2, 3, 4].map((id) => queued(id, 0.2));
+    expect(decideAdaptive(queue, state({ arrivalsPerMs: 1 }))).toMatchObject({ kind: "run", targetSize: 4 });
   });
 
-  it("never holds the oldest request longer than one execution of its own", () => {
-    const decision = decideAdaptive([queued(1, 2.2), queued(2, 0.2)], state({ arrivalsPerMs: 2 }));
+  it("shares the arrival rate over the instances", () => {
+    const decision = decideAdaptive([queued(1, 0.5)], state({ arrivalsPerMs: 2, instances: 2 }));
+    expect(decision).toMatchObject({ kind: "wait", targetSize: 4 });
+  });
+
+  it("never waits longer than a fifth of the objective", () => {
+    const decision = decideAdaptive([queued(1, 10.1), queued(2, 0.2)], state({ arrivalsPerMs: 1 }));
     expect(decision.kind).toBe("run");
   });
 
   it("stops waiting when a longer wait would make the oldest miss the objective", () => {
     const objective = { ...OBJECTIVE, objectiveMs: 3 };
     // Latest start: arrival + 3 − 10 % kept for the answer − predicted execution of 3 (2.3 ms) = arrival + 0.4.
-    const decision = decideAdaptive([queued(1, 0.5), queued(2, 0.2)], state({ arrivalsPerMs: 2, objective }));
+    const decision = decideAdaptive([queued(1, 0.5), queued(2, 0.2)], state({ arrivalsPerMs: 1, objective }));
     expect(decision.kind).toBe("run");
   });
 
   it("treats max_queue_delay_microseconds as an upper bound on the wait", () => {
     const rules = { ...RULES, maxDelayMs: 0.5 };
-    const decision = decideAdaptive([queued(1, 0.2)], state({ arrivalsPerMs: 2, rules }));
+    const decision = decideAdaptive([queued(1, 0.2)], state({ arrivalsPerMs: 1, rules }));
     expect(decision.kind).toBe("wait");
     if (decision.kind === "wait") expect(decision.until).toBeCloseTo(NOW + 0.3, 6);
-    expect(decideAdaptive([queued(1, 0.5)], state({ arrivalsPerMs: 2, rules })).kind).toBe("run");
+    expect(decideAdaptive([queued(1, 0.5)], state({ arrivalsPerMs: 1, rules })).kind).toBe("run");
   });
 
   it("never waits to grow past the largest preferred batch size", () => {
@@ -86,12 +92,12 @@ describe("decideAdaptive", () => {
     expect(decision.kind).toBe("run");
   });
 
-  it("aims at max_batch_size when requests arrive far faster than one executes", () => {
+  it("aims at max_batch_size when even full batches cannot keep up", () => {
     const decision = decideAdaptive([queued(1, 0.1)], state({ arrivalsPerMs: 100 }));
     expect(decision).toMatchObject({ kind: "wait", targetSize: 16 });
   });
 
-  it("does not wait without evidence that batching amortises (one batch size seen)", () => {
+  it("does not wait without evidence that batching raises throughput (one batch size seen)", () => {
     const onlyOneSize = (size: number) => 2 * size;
     const decision = decideAdaptive([queued(1, 0.1)], state({ arrivalsPerMs: 100, predict: onlyOneSize }));
     expect(decision).toMatchObject({ kind: "run", targetSize: 1 });
@@ -99,7 +105,7 @@ describe("decideAdaptive", () => {
 
   it("shares what is queued over the free instances", () => {
     const queue = [1, 2, 3, 4, 5, 6, 7, 8].map((id) => queued(id, 1));
-    const decision = decideAdaptive(queue, state({ arrivalsPerMs: 0.1, freeInstances: 2 }));
+    const decision = decideAdaptive(queue, state({ arrivalsPerMs: 0.1, instances: 2, freeInstances: 2 }));
     expect(decision.kind).toBe("run");
     if (decision.kind === "run") expect(ids(decision.requests)).toEqual([1, 2, 3, 4]);
   });

@@ -68,8 +68,8 @@ describe("dynamic batching with a latency objective", () => {
     await Promise.all(training);
     expect(sizes(batchIds(instance))).toEqual([1, 15]);
 
-    // 10 requests 5 ms apart (200/s): the first waits for company instead of starting a batch of
-    // one (an execution costs 40 ms; the next request is due in ~5). The default batcher would run it alone.
+    // 10 requests 5 ms apart (200/s): batches of one (25/s) cannot keep up, so the first waits for
+    // company instead of running alone, as the default batcher would.
     const busy: Promise<unknown>[] = [];
     for (let id = 100; id < 110; id++) {
       busy.push(scheduler.enqueue(request(id), 1));
