@@ -28,6 +28,9 @@ const root = join(import.meta.dir, "..");
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const objectiveMs = Number(process.env.BENCH_OBJECTIVE_MS ?? 50);
 const SHARES = [0.25, 0.5, 0.75, 0.9, 1.1];
+/** The load step: each level this long, the adaptive batcher sampled this often. */
+const STEP_MS = 2000;
+const SAMPLE_MS = 100;
 /** Requests outstanding at most: beyond it an arrival counts as dropped (the client's limit, not the server's). */
 const MAX_OUTSTANDING = 4096;
 
@@ -64,8 +67,13 @@ function objectiveSender(url: string, request: RequestShape): Send {
   };
 }
 
-/** Open loop: arrivals at exponential intervals (mean 1/rate), each answered or not, never waited for. */
-async function openLoop(send: Send, rate: number, ms: number) {
+/**
+ * Open loop: arrivals at exponential intervals (mean 1/rate, the rate
+ * possibly a function of the time elapsed), each answered or not, never
+ * waited for.
+ */
+async function openLoop(send: Send, rate: number | ((elapsedMs: number) => number), ms: number) {
+  const rateAt = typeof rate === "number" ? () => rate : rate;
   const latencies: number[] = [];
   let sent = 0;
   let failed = 0;
@@ -76,7 +84,7 @@ async function openLoop(send: Send, rate: number, ms: number) {
   const start = performance.now();
   let next = start;
   while (next - start < ms) {
-    next += (-Math.log(1 - Math.random()) / rate) * 1000;
+    next += (-Math.log(1 - Math.random()) / rateAt(next - start)) * 1000;
     const wait = next - performance.now();
     if (wait > 1) await Bun.sleep(wait);
     if (outstanding >= MAX_OUTSTANDING) {
@@ -169,10 +177,16 @@ try {
   );
   console.table(rows);
   console.table(targets(rows));
+  const step = await loadStep(sender("mlp_adaptive"), capacity.throughput, listeners.http);
+  console.log(
+    `\nload step 10 % → 90 % → 10 % of capacity (${STEP_MS} ms each), the adaptive batcher's view every ${SAMPLE_MS} ms:`,
+  );
+  console.table(step.samples);
+  console.log(step.reaction);
   mkdirSync(join(root, "bench/out"), { recursive: true });
   writeFileSync(
     join(root, "bench/out/goodput.json"),
-    JSON.stringify({ capacity: capacity.throughput, objectiveMs, rows }, null, 2),
+    JSON.stringify({ capacity: capacity.throughput, objectiveMs, rows, step }, null, 2),
   );
   const colors = ["#7f8c8d", "#c0392b", "#2471a3", "#27ae60", "#8e44ad", "#d35400", "#f1c40f"];
   writeFileSync(
@@ -194,6 +208,48 @@ try {
 } finally {
   stopAll();
   rmSync(repo, { recursive: true, force: true });
+}
+
+/**
+ * 10 % → 90 % → 10 % of capacity under the adaptive batcher, sampling its
+ * verbose readiness view: how soon the arrival rate and the batch size it
+ * aims for follow each step.
+ */
+interface VerboseReady {
+  models: {
+    name: string;
+    versions: { batching?: { arrivals_per_second: number; target_batch_size: number; wait_us: number } }[];
+  }[];
+}
+
+async function loadStep(send: Send, capacity: number, http: string) {
+  const samples: { "t ms": number; "arrivals/s": number; "target batch": number; "wait µs": number }[] = [];
+  const started = performance.now();
+  const sampler = setInterval(async () => {
+    const report = (await (await fetch(`${http}/v2/health/ready?verbose=true`)).json()) as VerboseReady;
+    const batching = report.models.find((model: { name: string }) => model.name === "mlp_adaptive")
+      ?.versions[0]?.batching;
+    if (!batching) return;
+    samples.push({
+      "t ms": Math.round(performance.now() - started),
+      "arrivals/s": batching.arrivals_per_second,
+      "target batch": batching.target_batch_size,
+      "wait µs": batching.wait_us,
+    });
+  }, SAMPLE_MS);
+  const shareAt = (elapsed: number) => (elapsed < STEP_MS || elapsed >= 2 * STEP_MS ? 0.1 : 0.9);
+  await openLoop(send, (elapsed) => capacity * shareAt(elapsed), 3 * STEP_MS);
+  clearInterval(sampler);
+  samples.sort((a, b) => a["t ms"] - b["t ms"]);
+  // Reaction: first sample after each step whose arrival rate is past the midpoint between the two levels.
+  const midpoint = capacity * 0.5;
+  const up = samples.find((sample) => sample["t ms"] > STEP_MS && sample["arrivals/s"] > midpoint);
+  const down = samples.find((sample) => sample["t ms"] > 2 * STEP_MS && sample["arrivals/s"] < midpoint);
+  const reaction = {
+    "step up seen after ms": up ? up["t ms"] - STEP_MS : "not seen",
+    "step down seen after ms": down ? down["t ms"] - 2 * STEP_MS : "not seen",
+  };
+  return { samples, reaction };
 }
 
 /** The issue's targets, per load: adaptive goodput against the best and worst fixed delay, p99s, failures. */

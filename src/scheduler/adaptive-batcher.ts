@@ -58,6 +58,7 @@ export class AdaptiveBatcher {
       objective: this.objective,
       rules,
       predict: (size) => profile.predict(size),
+      expected: (size) => profile.expected(size),
       arrivalsPerMs: this.arrivals.perMs(now),
       instances: pool.instances.length,
       freeInstances: pool.freeCount(),

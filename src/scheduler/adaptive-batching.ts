@@ -19,6 +19,8 @@ export interface AdaptiveState {
   rules: BatchRules;
   /** Predicted execution time (ms, at the objective's percentile) of a batch of `size` on the free instance. */
   predict(size: number): number | undefined;
+  /** Its mean execution time (ms): what throughput follows. */
+  expected(size: number): number | undefined;
   /** Requests (batch elements) arriving per ms, recently. */
   arrivalsPerMs: number;
   /** Instances the load is shared by, and how many are free now. */
@@ -91,12 +93,12 @@ export function decideAdaptive(queue: Iterable<PendingRequest>, state: AdaptiveS
  */
 function keepUpSize(state: AdaptiveState): number {
   const need = (state.arrivalsPerMs / Math.max(1, state.instances)) * KEEP_UP_HEADROOM;
-  const single = state.predict(1);
-  const full = state.predict(state.rules.maxBatchSize);
+  const single = state.expected(1);
+  const full = state.expected(state.rules.maxBatchSize);
   if (need <= 0 || single === undefined || full === undefined) return 1;
   if (state.rules.maxBatchSize / full <= (1 / single) * 1.05) return 1;
   for (let size = 1; size <= state.rules.maxBatchSize; size++) {
-    const ms = state.predict(size) as number;
+    const ms = state.expected(size) as number;
     if (ms <= 0 || size / ms >= need) return size;
   }
   return state.rules.maxBatchSize;

@@ -59,16 +59,25 @@ export class ExecutionProfile {
     this.cached = undefined;
   }
 
-  /** Predicted execution time of a batch of `size`, in ms; undefined before any execution was seen. */
+  /** Predicted execution time of a batch of `size` at the percentile, in ms; undefined before any execution was seen. */
   predict(size: number): number | undefined {
     const model = this.model();
-    if (!model) return undefined;
-    const { fit, deviation, onlySize } = model;
-    const line =
+    return model && this.line(model, size) + this.spread * model.deviation;
+  }
+
+  /** Expected (mean) execution time of a batch of `size`, in ms: what throughput follows. */
+  expected(size: number): number | undefined {
+    const model = this.model();
+    return model && this.line(model, size);
+  }
+
+  private line(model: { fit: ExecutionFit; onlySize?: number }, size: number): number {
+    const { fit, onlySize } = model;
+    const ms =
       onlySize !== undefined && size > onlySize
         ? (fit.fixedMs * size) / onlySize
         : fit.fixedMs + fit.perElementMs * size;
-    return Math.max(0, line) + this.spread * deviation;
+    return Math.max(0, ms);
   }
 
   /** The fitted line, undefined before any execution was seen. */

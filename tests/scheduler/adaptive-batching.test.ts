@@ -26,6 +26,7 @@ function state(overrides: Partial<AdaptiveState> = {}): AdaptiveState {
     objective: OBJECTIVE,
     rules: RULES,
     predict: linear,
+    expected: linear,
     arrivalsPerMs: 0.01,
     instances: 1,
     freeInstances: 1,
@@ -42,7 +43,10 @@ describe("decideAdaptive", () => {
   });
 
   it("runs at once before any execution was seen (nothing to predict from)", () => {
-    const decision = decideAdaptive([queued(1, 0)], state({ arrivalsPerMs: 5, predict: () => undefined }));
+    const decision = decideAdaptive(
+      [queued(1, 0)],
+      state({ arrivalsPerMs: 5, predict: () => undefined, expected: () => undefined }),
+    );
     expect(decision).toMatchObject({ kind: "run", targetSize: 1 });
   });
 
@@ -54,6 +58,12 @@ describe("decideAdaptive", () => {
     expect(decision.targetSize).toBe(4);
     // For at most a fifth of the objective after the oldest was queued.
     expect(decision.until).toBeCloseTo(NOW - 0.5 + 10, 6);
+  });
+
+  it("judges throughput by the mean execution time, not the percentile's", () => {
+    // Mean 2.1 ms for one: 0.3 per ms × 1.5 keeps up; the noisy p99 (7.1 ms) alone would not.
+    const noisy = state({ arrivalsPerMs: 0.3, predict: (size) => linear(size) + 5 });
+    expect(decideAdaptive([queued(1, 0)], noisy)).toMatchObject({ kind: "run", targetSize: 1 });
   });
 
   it("runs once that size is queued", () => {
@@ -99,7 +109,10 @@ describe("decideAdaptive", () => {
 
   it("does not wait without evidence that batching raises throughput (one batch size seen)", () => {
     const onlyOneSize = (size: number) => 2 * size;
-    const decision = decideAdaptive([queued(1, 0.1)], state({ arrivalsPerMs: 100, predict: onlyOneSize }));
+    const decision = decideAdaptive(
+      [queued(1, 0.1)],
+      state({ arrivalsPerMs: 100, predict: onlyOneSize, expected: onlyOneSize }),
+    );
     expect(decision).toMatchObject({ kind: "run", targetSize: 1 });
   });
 
@@ -143,7 +156,7 @@ describe("decideAdaptive", () => {
     });
 
     it("rejects on the wait alone before any execution was seen", () => {
-      const fresh = state({ objective: reject, predict: () => undefined });
+      const fresh = state({ objective: reject, predict: () => undefined, expected: () => undefined });
       expect(decideAdaptive([queued(1, 49)], fresh).kind).toBe("run");
       expect(decideAdaptive([queued(1, 51)], fresh).kind).toBe("reject");
     });
