@@ -21,6 +21,8 @@ const RANK: Record<string, number> = {
   console: 7.5,
   core: 8,
   gen: 8,
+  // The Bun/Deno seam (serve, workers, files, processes): anyone may call it; it imports nothing of ferry.
+  runtime: 8,
 };
 const SRC = join(import.meta.dir, "..", "src");
 

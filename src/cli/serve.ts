@@ -25,6 +25,8 @@ import { LocalSource } from "../repository/local-source.ts";
 import { ModelManager } from "../repository/model-manager.ts";
 import { RepositoryPoller } from "../repository/poller.ts";
 import type { ModelSource } from "../repository/source.ts";
+import { serveHttp } from "../runtime/serve.ts";
+import { sleep } from "../runtime/timers.ts";
 import { modelVersionStates } from "./model-states.ts";
 import type { ServeOptions } from "./serve-options.ts";
 import { listen } from "./startup-error.ts";
@@ -160,7 +162,7 @@ export async function startServer(
     source.close?.();
     await poller.stop();
     log.info(`draining: not ready, still serving for ${graceSecs}s`);
-    await Bun.sleep(graceSecs * 1000);
+    await sleep(graceSecs * 1000);
     state.phase = "EXITING";
     log.info("exiting: refusing new inference, finishing queued and running requests");
     const unloaded = manager.shutdown().then(() => false);
@@ -177,7 +179,7 @@ export async function startServer(
         ),
       );
       // Let the cancelled answers go out, and running sessions return, before the listeners close.
-      await Promise.race([unloaded, Bun.sleep(2000)]);
+      await Promise.race([unloaded, sleep(2000)]);
     }
     await listeners.stop();
     source.close?.();
@@ -212,7 +214,7 @@ async function startListeners(service: InferenceService, metrics: ServerMetrics,
   let draining = false;
   const http = options.allowHttp
     ? await listen("HTTP", "--http-port", options.httpAddress, options.httpPort, () =>
-        Bun.serve({
+        serveHttp({
           port: options.httpPort,
           hostname: options.httpAddress,
           fetch: closeConnectionsWhen(
@@ -221,7 +223,7 @@ async function startListeners(service: InferenceService, metrics: ServerMetrics,
           ),
           // The handler enforces --http-max-input-size itself, with a JSON error.
           maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-          idleTimeout: 255,
+          idleTimeoutSecs: 255,
         }),
       )
     : undefined;
@@ -236,7 +238,7 @@ async function startListeners(service: InferenceService, metrics: ServerMetrics,
   const metricsServer = options.allowMetrics
     ? await opened(() =>
         listen("metrics", "--metrics-port", options.metricsAddress, options.metricsPort, () =>
-          Bun.serve({
+          serveHttp({
             port: options.metricsPort,
             hostname: options.metricsAddress,
             fetch: async (request) => {
@@ -276,7 +278,7 @@ async function startListeners(service: InferenceService, metrics: ServerMetrics,
     },
     async stop() {
       // In-flight answers are written before connections close (bounded against stuck clients).
-      if (http) await Promise.race([http.stop(false), Bun.sleep(1000)]);
+      if (http) await Promise.race([http.stop(false), sleep(1000)]);
       http?.stop(true);
       metricsServer?.stop(true);
       metrics.stop();

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from "prom-client";
+import { runCommand } from "../runtime/process.ts";
 
 /** One GPU's sample from nvidia-smi. */
 export interface GpuSample {
@@ -104,8 +105,8 @@ export function registerGpuMetrics(
 
 function sampleNvidiaSmi(): GpuSample[] | undefined {
   try {
-    const result = Bun.spawnSync(["nvidia-smi", QUERY, "--format=csv,noheader,nounits"], { timeout: 5000 });
-    return result.exitCode === 0 ? parseNvidiaSmi(result.stdout.toString()) : undefined;
+    const result = runCommand(["nvidia-smi", QUERY, "--format=csv,noheader,nounits"], 5000);
+    return result.exitCode === 0 ? parseNvidiaSmi(result.stdout) : undefined;
   } catch {
     return undefined;
   }

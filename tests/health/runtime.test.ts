@@ -31,6 +31,17 @@ describe("the runtime check", () => {
     expect(runtimeCheck(otherProvider, here, "auto").status).toBe("FAIL");
   });
 
+  it("names Deno as the runtime, and refuses a version promoted under the other runtime under auto", () => {
+    const deno: Runtime = { ...here, bun: "deno 2.9.6" };
+    const check = runtimeCheck(here, deno, "auto");
+    expect(check.status).toBe("FAIL");
+    expect(check.detail).toContain(`bun ${here.bun}, cpu; this host runs ferry ${here.ferry}`);
+    expect(check.detail).toContain(", deno 2.9.6, cpu: the JavaScript runtime differs (");
+    expect(runtimeCheck(deno, { ...deno, bun: "deno 2.9.7" }, "auto").detail).toContain(
+      "deno differs in its patch version",
+    );
+  });
+
   it("warn serves whatever differs; refuse refuses even a patch difference", () => {
     expect(runtimeCheck(minor, here, "warn").status).toBe("WARN");
     expect(runtimeCheck(patch, here, "refuse").status).toBe("FAIL");

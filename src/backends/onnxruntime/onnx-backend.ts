@@ -1,6 +1,7 @@
 import type { IoSignature, ModelSignature } from "../../config/signature.ts";
 import { FerryError } from "../../core/errors.ts";
 import type { ModelConfig } from "../../gen/model_config_pb.ts";
+import { fileSize } from "../../runtime/files.ts";
 import type { Backend, LoadSpec, ModelInstance } from "../backend.ts";
 import { WorkerInstance } from "../worker/worker-instance.ts";
 import { workerSpecFor } from "../worker/worker-spec.ts";
@@ -113,7 +114,7 @@ export class OnnxBackend implements Backend {
    */
   private async placeByProbe(spec: LoadSpec, worker: ModelInstance): Promise<ModelInstance> {
     const batch = largestBatchOfZeros(spec.config);
-    const size = Bun.file(spec.modelFile).size;
+    const size = fileSize(spec.modelFile);
     if (!batch || size > AUTO_EVENT_LOOP_MAX_FILE_BYTES) return worker;
     const ms = await timeExecution(worker, batch, this.autoEventLoopMaxMs);
     if (ms === undefined || ms > this.autoEventLoopMaxMs) {

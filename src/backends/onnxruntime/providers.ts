@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { runCommand } from "../../runtime/process.ts";
 import type { DeviceInventory } from "../devices.ts";
 import { ort } from "./ort-runtime.ts";
 
@@ -47,12 +48,10 @@ function bindingDir(): string | undefined {
 /** GPU names by index from nvidia-smi, none when it is absent or fails. */
 export function nvidiaSmiGpus(): Record<number, string> {
   try {
-    const result = Bun.spawnSync(["nvidia-smi", "--query-gpu=index,name", "--format=csv,noheader"], {
-      timeout: 5000,
-    });
+    const result = runCommand(["nvidia-smi", "--query-gpu=index,name", "--format=csv,noheader"], 5000);
     if (result.exitCode !== 0) return {};
     const gpus: Record<number, string> = {};
-    for (const line of result.stdout.toString().split("\n")) {
+    for (const line of result.stdout.split("\n")) {
       const match = /^\s*([0-9]+)\s*,\s*(.+?)\s*$/.exec(line);
       if (match) gpus[Number(match[1])] = match[2] as string;
     }

@@ -2,6 +2,8 @@ import { declaredCalls } from "../../config/dependencies.ts";
 import { configFromJson, configToJson } from "../../config/json.ts";
 import { FerryError } from "../../core/errors.ts";
 import type { ModelConfig } from "../../gen/model_config_pb.ts";
+import { sleep } from "../../runtime/timers.ts";
+import { startWorker } from "../../runtime/worker.ts";
 import type { Backend, LoadSpec, ModelInstance } from "../backend.ts";
 import type { FromWorker } from "../worker/messages.ts";
 import { WORKER_ENTRY, WorkerInstance } from "../worker/worker-instance.ts";
@@ -39,17 +41,14 @@ export class TypeScriptBackend implements Backend {
 
   /** Runs the model class's static `autoCompleteConfig(config)`, if it has one, in a short-lived worker. */
   async autoCompleteConfig(config: ModelConfig, modelFile: string): Promise<ModelConfig> {
-    const worker = new Worker(WORKER_ENTRY);
+    const worker = startWorker(WORKER_ENTRY);
     try {
       const answer = new Promise<FromWorker>((resolve, reject) => {
         worker.addEventListener("message", (event: MessageEvent<FromWorker>) => resolve(event.data));
         worker.addEventListener("error", (event: ErrorEvent) => reject(new Error(event.message)));
       });
       worker.postMessage({ type: "autocomplete", modelFile, config: configToJson(config) });
-      const reply = await Promise.race([
-        answer,
-        Bun.sleep(DEFAULT_INITIALIZE_TIMEOUT_MS).then(() => undefined),
-      ]);
+      const reply = await Promise.race([answer, sleep(DEFAULT_INITIALIZE_TIMEOUT_MS).then(() => undefined)]);
       if (reply?.type === "autocompleted")
         return configFromJson(reply.config, `${modelFile} autoCompleteConfig`);
       const why = reply?.type === "failed" ? reply.error.message : "it did not answer";

@@ -4,6 +4,8 @@ import { splitAlongBatch } from "../../core/batch-split.ts";
 import { ComputationError, FerryError } from "../../core/errors.ts";
 import { StageClock } from "../../core/stage-clock.ts";
 import { elementCount, formatShape, type Tensor } from "../../core/tensor.ts";
+import { sleep } from "../../runtime/timers.ts";
+import { startWorker } from "../../runtime/worker.ts";
 import type { Batch, BatchRequest, Device, ModelCaller, ModelInstance, RequestResult } from "../backend.ts";
 import type { InitializeArgs } from "../typescript/model-api.ts";
 import { buffersOf, type FromWorker, type ToWorker, type WireError, type WireRequest } from "./messages.ts";
@@ -133,10 +135,14 @@ export class WorkerInstance implements ModelInstance {
         this.control = { resolve, reject };
       });
       this.post({ type: "finalize" });
-      const timeout = Bun.sleep(5000).then(() =>
-        this.spec.log(`model '${this.spec.model}' ${this.name}: finalize did not return within 5 s`),
-      );
+      let answered = false;
+      // Warns only when finalize really is late: the timer outlives a prompt answer.
+      const timeout = sleep(5000).then(() => {
+        if (!answered)
+          this.spec.log(`model '${this.spec.model}' ${this.name}: finalize did not return within 5 s`);
+      });
       await Promise.race([finalized.catch((error: FerryError) => this.spec.log(error.message)), timeout]);
+      answered = true;
       this.worker.terminate();
     })();
     return this.closed;
@@ -145,7 +151,7 @@ export class WorkerInstance implements ModelInstance {
   /** A new worker with the model loaded and initialized. */
   private spawn(): Promise<void> {
     this.starting = true;
-    const worker = new Worker(WORKER_ENTRY);
+    const worker = startWorker(WORKER_ENTRY);
     this.worker = worker;
     worker.addEventListener("message", (event: MessageEvent<FromWorker>) => this.receive(event.data));
     worker.addEventListener("error", (event: ErrorEvent) => {

@@ -1,10 +1,24 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Elysia } from "elysia";
 import { FerryError } from "../../core/errors.ts";
+import { bundleForBrowser } from "../../runtime/bundle.ts";
 import { errorResponse } from "./status.ts";
 
 /** The browser code of the console (src/console), bundled here and never imported. */
-const CONSOLE_SOURCE = join(import.meta.dir, "..", "..", "console");
+const CONSOLE_SOURCE = join(import.meta.dirname, "..", "..", "console");
+
+/** The bundle `npm install` makes (package.json's prepare script), for runtimes that cannot bundle offline. */
+const INSTALLED_BUNDLE = join(
+  import.meta.dirname,
+  "..",
+  "..",
+  "..",
+  "node_modules",
+  ".cache",
+  "ferry",
+  "console.js",
+);
 
 export const CONSOLE_PATH = "/console";
 export const CONSOLE_SCRIPT = "/console/console.js";
@@ -49,9 +63,10 @@ const PAGE_HEADERS = {
 let bundle: Promise<string> | undefined;
 
 /**
- * The console's script, bundled from source with Bun.build on first use and
- * kept for the life of the process: nothing is committed, nothing is
- * fetched from a CDN. A failed build is retried by the next request.
+ * The console's script, bundled from source on first use (under Deno: the
+ * bundle npm install made) and kept for the life of the process: nothing is
+ * committed, nothing is fetched from a CDN. A failed build is retried by the
+ * next request.
  */
 export function consoleBundle(): Promise<string> {
   bundle ??= buildBundle().catch((error: unknown) => {
@@ -62,18 +77,12 @@ export function consoleBundle(): Promise<string> {
 }
 
 async function buildBundle(): Promise<string> {
-  const result = await Bun.build({
-    entrypoints: [join(CONSOLE_SOURCE, "main.ts")],
-    target: "browser",
-    format: "esm",
-    minify: true,
-  });
-  const [output] = result.outputs;
-  if (!result.success || !output) {
-    const logs = result.logs.map((entry) => String(entry)).join("; ");
-    throw new FerryError("INTERNAL", "protocol", `console: bundling src/console failed: ${logs}`);
+  try {
+    return await bundleForBrowser(join(CONSOLE_SOURCE, "main.ts"), INSTALLED_BUNDLE);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new FerryError("INTERNAL", "protocol", `console: bundling src/console failed: ${why}`);
   }
-  return output.text();
 }
 
 /**
@@ -95,7 +104,7 @@ export function addConsoleRoutes(app: Elysia): void {
   app.get(
     CONSOLE_STYLES,
     () =>
-      new Response(Bun.file(join(CONSOLE_SOURCE, "console.css")), {
+      new Response(readFileSync(join(CONSOLE_SOURCE, "console.css")), {
         headers: { "content-type": "text/css; charset=utf-8", "cache-control": "no-cache" },
       }),
   );

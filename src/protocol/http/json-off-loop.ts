@@ -1,4 +1,5 @@
 import { FerryError, invalidArgument } from "../../core/errors.ts";
+import { startWorker } from "../../runtime/worker.ts";
 
 /**
  * JSON bodies at least this large are parsed in a worker: JSON.parse blocks
@@ -18,8 +19,7 @@ const pending = new Map<number, { resolve(value: unknown): void; reject(error: E
 
 function started(): Worker {
   if (worker) return worker;
-  const created = new Worker(WORKER);
-  created.unref();
+  const created = startWorker(WORKER, { background: true });
   created.onmessage = (event: MessageEvent<Reply>) => {
     const { id, value, error } = event.data;
     const waiting = pending.get(id);

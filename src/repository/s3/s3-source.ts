@@ -5,6 +5,7 @@ import {
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
 import { FerryError } from "../../core/errors.ts";
+import { readFileBytes } from "../../runtime/files.ts";
 import type { ArtifactCache, CachedFile } from "../artifact-cache.ts";
 import { digestChunks, sha256Hex, sha256OfJson } from "../digest.ts";
 import {
@@ -171,7 +172,7 @@ export class S3Source implements ModelSource, PromotionStore {
     const object = (await this.objects(model, relativePath)).find((found) => found.path === relativePath);
     if (!object) return undefined;
     const file = await this.download(object, pinned);
-    return new Uint8Array(await Bun.file(file.path).arrayBuffer());
+    return readFileBytes(file.path);
   }
 
   async readManifest(model: string): Promise<StoredManifest> {
