@@ -26,8 +26,13 @@ export async function startProcess(args: string[], readyUrl: string, anyStatus =
   throw new Error(`${args.join(" ")} did not become ready at ${readyUrl}`);
 }
 
-/** ferry's three listeners on 127.0.0.1 and free ports, as flags, with the HTTP base URL. */
-export async function loopbackListeners(): Promise<{ flags: string[]; http: string; grpcPort: number }> {
+/** ferry's three listeners on 127.0.0.1 and free ports, as flags, with the HTTP base URL and the metrics URL. */
+export async function loopbackListeners(): Promise<{
+  flags: string[];
+  http: string;
+  grpcPort: number;
+  metrics: string;
+}> {
   const [http, grpc, metrics] = [await freePort(), await freePort(), await freePort()];
   return {
     flags: [
@@ -40,6 +45,7 @@ export async function loopbackListeners(): Promise<{ flags: string[]; http: stri
     ],
     http: `http://127.0.0.1:${http}`,
     grpcPort: grpc,
+    metrics: `http://127.0.0.1:${metrics}/metrics`,
   };
 }
 

@@ -53,25 +53,33 @@ export class ObjectiveMetrics {
     });
   }
 
-  /** The objective events of one model version. */
+  /** The objective events of one model version (label children looked up once: these run per request). */
   eventsFor(model: string, version: string): ObjectiveEvents {
     const labels = { model, version };
+    const wait = this.wait.labels(labels);
+    const target = this.target.labels(labels);
+    const within = this.outcomes.labels({ ...labels, outcome: "within" });
+    const over = this.outcomes.labels({ ...labels, outcome: "over" });
+    const rejections = this.rejections.labels(labels);
+    let lastWaitUs = -1;
+    let lastTarget = -1;
     return {
       objectiveSet: (objectiveMs, percentile) => {
         this.objective.labels({ ...labels, percentile: String(percentile) }).set(objectiveMs);
-        this.wait.labels(labels).set(0);
-        this.target.labels(labels).set(1);
-        this.outcomes.labels({ ...labels, outcome: "within" }).inc(0);
-        this.outcomes.labels({ ...labels, outcome: "over" }).inc(0);
-        this.rejections.labels(labels).inc(0);
+        wait.set(0);
+        target.set(1);
+        within.inc(0);
+        over.inc(0);
+        rejections.inc(0);
       },
       batchingDecided: (waitUs, targetSize) => {
-        this.wait.labels(labels).set(waitUs);
-        this.target.labels(labels).set(targetSize);
+        if (waitUs !== lastWaitUs) wait.set(waitUs);
+        if (targetSize !== lastTarget) target.set(targetSize);
+        lastWaitUs = waitUs;
+        lastTarget = targetSize;
       },
-      objectiveOutcome: (within) =>
-        this.outcomes.labels({ ...labels, outcome: within ? "within" : "over" }).inc(),
-      rejectedLate: () => this.rejections.labels(labels).inc(),
+      objectiveOutcome: (met) => (met ? within : over).inc(),
+      rejectedLate: () => rejections.inc(),
     };
   }
 }

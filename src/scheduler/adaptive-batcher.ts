@@ -74,16 +74,16 @@ export class AdaptiveBatcher {
   lateError(
     pending: PendingRequest,
     now: number,
-    finishMs: number,
+    executionMs: number,
+    answerMs: number,
     model: string,
     version: string,
-  ): FerryError {
+  ) {
     const waited = now - pending.request.timing.received;
-    const predicted = Math.max(0, finishMs - now);
     return new FerryError(
       "UNAVAILABLE",
       "scheduler",
-      `model '${model}' version ${version} cannot answer within its latency objective: waited ${waited.toFixed(1)} ms + predicted execution ${predicted.toFixed(1)} ms > ${this.objective.objectiveMs} ms (parameters ferry.latency_objective_ms, ferry.late_requests: reject)`,
+      `model '${model}' version ${version} cannot answer within its latency objective: waited ${waited.toFixed(1)} ms + predicted execution ${executionMs.toFixed(1)} ms + ${answerMs.toFixed(1)} ms for the answer > ${this.objective.objectiveMs} ms (parameters ferry.latency_objective_ms, ferry.late_requests: reject)`,
     );
   }
 

@@ -7,8 +7,8 @@ import type { PendingRequest } from "./pending-request.ts";
  * outputs, encoding, sending): waits plan to finish within the rest.
  */
 export const AFTER_EXECUTION_SHARE = 0.1;
-/** Batches should make the instances able to take this much more than the arrival rate (busy at most 2/3). */
-const KEEP_UP_HEADROOM = 1.5;
+/** Batches should make the instances able to take this much more than the arrival rate (busy at most 80 %). */
+const KEEP_UP_HEADROOM = 1.25;
 /** The longest wait for a batch that keeps up, as a share of the objective. */
 const WAIT_SHARE = 0.2;
 
@@ -30,15 +30,15 @@ export interface AdaptiveState {
 
 export type AdaptiveDecision =
   | { kind: "idle" }
-  /** Fail these first: with the batch they would join now they finish after the objective. */
-  | { kind: "reject"; requests: PendingRequest[]; finishMs: number }
+  /** Fail these first: with the batch they would join now they would be answered after the objective. */
+  | { kind: "reject"; requests: PendingRequest[]; executionMs: number; answerMs: number }
   | { kind: "run"; requests: PendingRequest[]; targetSize: number }
   | { kind: "wait"; until: number; targetSize: number };
 
 /**
  * Dynamic batching for a latency objective, decided whenever an instance is
  * free. The batch worth waiting for is the smallest whose throughput (size /
- * predicted execution time) keeps the instances at most 2/3 busy at the
+ * predicted execution time) keeps the instances at most 80 % busy at the
  * current arrival rate: 1 when quiet — what is queued runs at once, no
  * needless delay — and larger as load grows, when batching raises
  * throughput at all. Below it the batcher waits, for at most a fifth of the
@@ -48,7 +48,8 @@ export type AdaptiveDecision =
  * the largest preferred_batch_size (or max_batch_size). Whatever is queued
  * runs together, shared evenly when several instances are free. With late
  * requests rejected, a request whose wait plus the predicted execution of
- * its batch exceeds the objective is failed instead of run.
+ * its batch plus the tenth kept for the answer exceeds the objective is
+ * failed instead of run.
  */
 export function decideAdaptive(queue: Iterable<PendingRequest>, state: AdaptiveState): AdaptiveDecision {
   const gathered = gatherBatch(queue, state.rules);
@@ -65,9 +66,11 @@ export function decideAdaptive(queue: Iterable<PendingRequest>, state: AdaptiveS
   const size = totals[take - 1] as number;
 
   if (objective.lateRequests === "reject") {
-    const finishMs = now + (state.predict(size) ?? 0);
-    const late = batch.filter((pending) => finishMs > deadlineOf(pending, objective));
-    if (late.length > 0) return { kind: "reject", requests: late, finishMs };
+    const executionMs = state.predict(size) ?? 0;
+    const answerMs = objective.objectiveMs * AFTER_EXECUTION_SHARE;
+    const answeredAt = now + executionMs + answerMs;
+    const late = batch.filter((pending) => answeredAt > deadlineOf(pending, objective));
+    if (late.length > 0) return { kind: "reject", requests: late, executionMs, answerMs };
   }
   const targetSize = rules.batching ? keepUpSize(state) : 1;
   const largestPreferred = rules.preferredSizes[rules.preferredSizes.length - 1];

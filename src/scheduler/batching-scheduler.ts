@@ -159,7 +159,14 @@ export class BatchingScheduler implements Scheduler {
         for (const pending of decision.requests) {
           this.queue.remove(pending);
           if (!pending.request.internal) observer.rejectedLate?.();
-          const error = adaptive.lateError(pending, now, decision.finishMs, model, version);
+          const error = adaptive.lateError(
+            pending,
+            now,
+            decision.executionMs,
+            decision.answerMs,
+            model,
+            version,
+          );
           this.answer(pending, () => pending.fail(error));
         }
         return true;

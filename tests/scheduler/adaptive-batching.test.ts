@@ -51,29 +51,29 @@ describe("decideAdaptive", () => {
   });
 
   it("waits for the batch size that keeps up with the arrivals", () => {
-    // 1 per ms × 1.5 headroom: the smallest b with b / (2 + 0.1 b) ≥ 1.5 is 4.
+    // 1 per ms × 1.25 headroom: the smallest b with b / (2 + 0.1 b) ≥ 1.25 is 3.
     const decision = decideAdaptive([queued(1, 0.5), queued(2, 0.2)], state({ arrivalsPerMs: 1 }));
     expect(decision.kind).toBe("wait");
     if (decision.kind !== "wait") return;
-    expect(decision.targetSize).toBe(4);
+    expect(decision.targetSize).toBe(3);
     // For at most a fifth of the objective after the oldest was queued.
     expect(decision.until).toBeCloseTo(NOW - 0.5 + 10, 6);
   });
 
   it("judges throughput by the mean execution time, not the percentile's", () => {
-    // Mean 2.1 ms for one: 0.3 per ms × 1.5 keeps up; the noisy p99 (7.1 ms) alone would not.
+    // Mean 2.1 ms for one: 0.3 per ms × 1.25 keeps up; the noisy p99 (7.1 ms) alone would not.
     const noisy = state({ arrivalsPerMs: 0.3, predict: (size) => linear(size) + 5 });
     expect(decideAdaptive([queued(1, 0)], noisy)).toMatchObject({ kind: "run", targetSize: 1 });
   });
 
   it("runs once that size is queued", () => {
-    const queue = [1, 2, 3, 4].map((id) => queued(id, 0.2));
-    expect(decideAdaptive(queue, state({ arrivalsPerMs: 1 }))).toMatchObject({ kind: "run", targetSize: 4 });
+    const queue = [1, 2, 3].map((id) => queued(id, 0.2));
+    expect(decideAdaptive(queue, state({ arrivalsPerMs: 1 }))).toMatchObject({ kind: "run", targetSize: 3 });
   });
 
   it("shares the arrival rate over the instances", () => {
     const decision = decideAdaptive([queued(1, 0.5)], state({ arrivalsPerMs: 2, instances: 2 }));
-    expect(decision).toMatchObject({ kind: "wait", targetSize: 4 });
+    expect(decision).toMatchObject({ kind: "wait", targetSize: 3 });
   });
 
   it("never waits longer than a fifth of the objective", () => {
@@ -137,16 +137,17 @@ describe("decideAdaptive", () => {
 
   describe("late requests", () => {
     const reject: LatencyObjective = { ...OBJECTIVE, lateRequests: "reject" };
-    // Alone, a request executes in 2.1 ms: it can still make 50 ms only if it waited ≤ 47.9 ms.
-    it("rejects exactly the requests whose wait plus the predicted execution exceeds the objective", () => {
-      const queue = [queued(1, 47.95), queued(2, 47.85)];
+    // Alone, a request executes in 2.1 ms and 5 ms (a tenth of 50) are kept for its answer:
+    // it can still make 50 ms only if it waited ≤ 42.9 ms.
+    it("rejects exactly the requests whose wait plus the predicted execution and answer exceeds the objective", () => {
+      const queue = [queued(1, 42.95), queued(2, 42.85)];
       const decision = decideAdaptive(queue, state({ objective: reject, arrivalsPerMs: 0.1 }));
-      // Both would run together: 2 + 0.2 = 2.2 ms, so 47.85 + 2.2 > 50 as well.
+      // Both would run together: 2 + 0.2 = 2.2 ms, so 42.85 + 2.2 + 5 > 50 as well.
       expect(decision.kind).toBe("reject");
       if (decision.kind === "reject") expect(ids(decision.requests)).toEqual([1, 2]);
-      const alone = decideAdaptive([queued(3, 47.85)], state({ objective: reject, arrivalsPerMs: 0.1 }));
+      const alone = decideAdaptive([queued(3, 42.85)], state({ objective: reject, arrivalsPerMs: 0.1 }));
       expect(alone.kind).toBe("run");
-      const late = decideAdaptive([queued(4, 47.95)], state({ objective: reject, arrivalsPerMs: 0.1 }));
+      const late = decideAdaptive([queued(4, 42.95)], state({ objective: reject, arrivalsPerMs: 0.1 }));
       expect(late.kind).toBe("reject");
     });
 
@@ -155,10 +156,10 @@ describe("decideAdaptive", () => {
       expect(decision.kind).toBe("run");
     });
 
-    it("rejects on the wait alone before any execution was seen", () => {
+    it("rejects on the wait and the answer's share alone before any execution was seen", () => {
       const fresh = state({ objective: reject, predict: () => undefined, expected: () => undefined });
-      expect(decideAdaptive([queued(1, 49)], fresh).kind).toBe("run");
-      expect(decideAdaptive([queued(1, 51)], fresh).kind).toBe("reject");
+      expect(decideAdaptive([queued(1, 44.9)], fresh).kind).toBe("run");
+      expect(decideAdaptive([queued(1, 45.1)], fresh).kind).toBe("reject");
     });
   });
 });
