@@ -293,7 +293,9 @@ function targets(rows: Record<string, string | number>[]) {
     const at = (policy: string) => rows.find((row) => row["load %"] === load && row.policy === policy) ?? {};
     // Each policy saw its own Poisson draw of arrivals: compare the share answered within the objective.
     const goodput = (policy: string) => Number(at(policy)["within %"] ?? 0);
+    const onServer = (policy: string) => Number(at(policy)["server within %"] ?? 0);
     const fixed = FIXED.map(goodput);
+    const fixedOnServer = FIXED.map(onServer);
     const adaptive = at("adaptive");
     const reject = at("adaptive+reject");
     return {
@@ -304,6 +306,12 @@ function targets(rows: Record<string, string | number>[]) {
       "reject / best fixed": round(goodput("adaptive+reject") / Math.max(...fixed), 2),
       "reject p99 / objective": round(Number(reject.p99Ms) / objectiveMs, 2),
       "reject failures": Number(reject.failed ?? 0),
+      "server: adaptive / best fixed": round(onServer("adaptive") / Math.max(...fixedOnServer), 2),
+      "server: reject / best fixed": round(onServer("adaptive+reject") / Math.max(...fixedOnServer), 2),
+      "server: reject / worst fixed": round(
+        onServer("adaptive+reject") / Math.max(1e-9, Math.min(...fixedOnServer)),
+        2,
+      ),
     };
   });
 }
