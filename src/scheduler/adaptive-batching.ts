@@ -41,7 +41,8 @@ export type AdaptiveDecision =
  * predicted execution time) keeps the instances at most 80 % busy at the
  * current arrival rate: 1 when quiet — what is queued runs at once, no
  * needless delay — and larger as load grows, when batching raises
- * throughput at all. Below it the batcher waits, for at most a fifth of the
+ * throughput at all. Below it the batcher waits (unless even full batches
+ * cannot keep up: then it never idles an instance), for at most a fifth of the
  * objective, never past the point where the oldest request could still meet
  * the objective (keeping a tenth of it for the answer), and never beyond
  * max_queue_delay_microseconds when that is set; it never waits to grow past
@@ -72,10 +73,11 @@ export function decideAdaptive(queue: Iterable<PendingRequest>, state: AdaptiveS
     const late = batch.filter((pending) => answeredAt > deadlineOf(pending, objective));
     if (late.length > 0) return { kind: "reject", requests: late, executionMs, answerMs };
   }
-  const targetSize = rules.batching ? keepUpSize(state) : 1;
+  const keepUp = rules.batching ? keepUpSize(state) : { size: 1, reachable: true };
+  const targetSize = keepUp.size;
   const largestPreferred = rules.preferredSizes[rules.preferredSizes.length - 1];
   const cap = Math.min(rules.maxBatchSize, largestPreferred ?? rules.maxBatchSize);
-  if (!canGrow || take < candidates.length || total >= Math.min(targetSize, cap))
+  if (!canGrow || take < candidates.length || total >= Math.min(targetSize, cap) || !keepUp.reachable)
     return { kind: "run", requests: batch, targetSize };
 
   const first = candidates[0] as PendingRequest;
@@ -93,18 +95,20 @@ export function decideAdaptive(queue: Iterable<PendingRequest>, state: AdaptiveS
  * The smallest batch size whose throughput (size / execution time) keeps the
  * instances at most 1 / KEEP_UP_HEADROOM busy at the current arrival rate;
  * 1 when batching does not raise throughput (nothing to gain by waiting).
+ * Unreachable when even max_batch_size cannot keep up: then the instance is
+ * never left idle — the backlog makes the batches large.
  */
-function keepUpSize(state: AdaptiveState): number {
+function keepUpSize(state: AdaptiveState): { size: number; reachable: boolean } {
   const need = (state.arrivalsPerMs / Math.max(1, state.instances)) * KEEP_UP_HEADROOM;
   const single = state.expected(1);
   const full = state.expected(state.rules.maxBatchSize);
-  if (need <= 0 || single === undefined || full === undefined) return 1;
-  if (state.rules.maxBatchSize / full <= (1 / single) * 1.05) return 1;
+  if (need <= 0 || single === undefined || full === undefined) return { size: 1, reachable: true };
+  if (state.rules.maxBatchSize / full <= (1 / single) * 1.05) return { size: 1, reachable: true };
   for (let size = 1; size <= state.rules.maxBatchSize; size++) {
     const ms = state.expected(size) as number;
-    if (ms <= 0 || size / ms >= need) return size;
+    if (ms <= 0 || size / ms >= need) return { size, reachable: true };
   }
-  return state.rules.maxBatchSize;
+  return { size: state.rules.maxBatchSize, reachable: false };
 }
 
 /** When a request's answer is due: its arrival at the server plus the objective. */

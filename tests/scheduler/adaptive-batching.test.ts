@@ -98,12 +98,19 @@ describe("decideAdaptive", () => {
 
   it("never waits to grow past the largest preferred batch size", () => {
     const rules = { ...RULES, preferredSizes: [2] };
-    const decision = decideAdaptive([queued(1, 0.1), queued(2, 0.1)], state({ arrivalsPerMs: 100, rules }));
+    const decision = decideAdaptive([queued(1, 0.1), queued(2, 0.1)], state({ arrivalsPerMs: 3.5, rules }));
     expect(decision.kind).toBe("run");
   });
 
-  it("aims at max_batch_size when even full batches cannot keep up", () => {
+  it("aims at max_batch_size but never idles the instance when even full batches cannot keep up", () => {
+    // Overload: 100 per ms against at most 16 / 3.6 ms. The backlog makes the batches.
     const decision = decideAdaptive([queued(1, 0.1)], state({ arrivalsPerMs: 100 }));
+    expect(decision).toMatchObject({ kind: "run", targetSize: 16 });
+  });
+
+  it("waits for max_batch_size when full batches just keep up", () => {
+    // 3.5 per ms × 1.25 = 4.375: only 16 / 3.6 ms = 4.44 per ms does.
+    const decision = decideAdaptive([queued(1, 0.1)], state({ arrivalsPerMs: 3.5 }));
     expect(decision).toMatchObject({ kind: "wait", targetSize: 16 });
   });
 
