@@ -4,6 +4,8 @@
  * the server's own gates refuse what is restricted, the console adds none.
  */
 
+import type { ModelMetadata } from "../core/model-metadata.ts";
+
 /** The header `--http-restricted-api <groups>:<key>=<value>` asks for. */
 export interface RestrictedKey {
   header: string;
@@ -60,19 +62,7 @@ export interface ModelPromotion {
   history: PromotionState[];
 }
 
-export interface TensorMetadata {
-  name: string;
-  datatype: string;
-  shape: number[];
-}
-
-export interface ModelMetadata {
-  name: string;
-  versions: string[];
-  platform: string;
-  inputs: TensorMetadata[];
-  outputs: TensorMetadata[];
-}
+export type { ModelMetadata, TensorMetadata } from "../core/model-metadata.ts";
 
 export interface IndexRow {
   name: string;

@@ -2,6 +2,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { configFromJson } from "../config/json.ts";
 import { clientShape } from "../config/tensor-spec.ts";
 import { FerryError } from "../core/errors.ts";
+import type { ModelMetadata } from "../core/model-metadata.ts";
 import type { InferRequest, InferResponse } from "../core/request.ts";
 import type { ModelConfig } from "../gen/model_config_pb.ts";
 import { type ModelReport, modelReports } from "../health/readiness.ts";
@@ -13,19 +14,7 @@ import type { ModelPromotionView } from "../repository/promotion-view.ts";
 import { isSafeModelName } from "../repository/source.ts";
 import type { ModelVersion } from "../serving/model-version.ts";
 
-export interface TensorMetadata {
-  name: string;
-  datatype: string;
-  shape: number[];
-}
-
-export interface ModelMetadata {
-  name: string;
-  versions: string[];
-  platform: string;
-  inputs: TensorMetadata[];
-  outputs: TensorMetadata[];
-}
+export type { ModelMetadata, TensorMetadata } from "../core/model-metadata.ts";
 
 export interface ServerMetadata {
   name: string;

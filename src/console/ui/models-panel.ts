@@ -1,6 +1,7 @@
 import { h } from "preact";
 import { useState } from "preact/hooks";
 import type { ConsoleApi, IndexRow, ReadinessReport, VersionReport } from "../api.ts";
+import { table } from "./table.ts";
 
 /**
  * Models and versions with state, reason and readiness checks (the verbose
@@ -34,21 +35,9 @@ export function ModelsPanel(props: {
     { id: "models" },
     h("h2", null, "Models ", report ? badge(report.ready, `server ${report.phase}`) : null),
     props.error ? h("p", { class: "error" }, props.error) : null,
-    h(
-      "table",
-      null,
-      h(
-        "thead",
-        null,
-        h(
-          "tr",
-          null,
-          ...["model", "version", "state", "reason", "ready", "checks", ""].map((t) => h("th", null, t)),
-        ),
-      ),
-      h(
-        "tbody",
-        null,
+    table(
+      ["model", "version", "state", "reason", "ready", "checks", ""],
+      [
         ...(report?.models ?? []).flatMap((model) =>
           (model.versions.length > 0 ? model.versions : [undefined]).map((version, index) =>
             versionRow(model.name, model.ready, version, index === 0 && props.writable, run),
@@ -63,7 +52,7 @@ export function ModelsPanel(props: {
             h("td", null, props.writable ? actionButton("load", name, run) : null),
           ),
         ),
-      ),
+      ],
     ),
     action ? h("p", { id: "model-action" }, action) : null,
   );

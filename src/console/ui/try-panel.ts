@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { ConsoleApi, ModelMetadata, TensorMetadata } from "../api.ts";
 import { type BrowserTransport, type InferResult, inferFromBrowser } from "../infer.ts";
 import { decodeOutput, defaultShape, encodeInput, parseShape } from "../tensors.ts";
+import { table } from "./table.ts";
 import { TimingBars } from "./timing-bars.ts";
 
 interface Field {
@@ -133,30 +134,16 @@ function Outputs(props: { result: InferResult }) {
   return h(
     "div",
     { id: "try-result" },
-    h(
-      "table",
-      null,
-      h(
-        "thead",
-        null,
-        h("tr", null, ...["output", "datatype", "shape", "values"].map((title) => h("th", null, title))),
-      ),
-      h(
-        "tbody",
-        null,
-        ...props.result.outputs.map((output) =>
-          h(
-            "tr",
-            { "data-output": output.name },
-            h("td", null, output.name),
-            h("td", null, output.datatype),
-            h("td", null, `[${output.shape.join(", ")}]`),
-            h(
-              "td",
-              { class: "values" },
-              decodeOutput(output.datatype, output.shape, output.bytes).join(", "),
-            ),
-          ),
+    table(
+      ["output", "datatype", "shape", "values"],
+      props.result.outputs.map((output) =>
+        h(
+          "tr",
+          { "data-output": output.name },
+          h("td", null, output.name),
+          h("td", null, output.datatype),
+          h("td", null, `[${output.shape.join(", ")}]`),
+          h("td", { class: "values" }, decodeOutput(output.datatype, output.shape, output.bytes).join(", ")),
         ),
       ),
     ),
