@@ -1,26 +1,15 @@
 import { describe, expect, it } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fillDefaults } from "../../src/config/defaults.ts";
 import { latencyObjectiveOf } from "../../src/config/latency-objective.ts";
-import { readConfigText } from "../../src/config/read-config.ts";
 import { validateConfig } from "../../src/config/validate.ts";
-
-const backend = {
-  name: "onnxruntime",
-  platform: "onnxruntime_onnx",
-  defaultModelFilename: "model.onnx",
-  defaultCpuInstanceCount: 2,
-};
-const TENSORS = `input [{ name: "a" data_type: TYPE_FP32 dims: [4] }] output [{ name: "b" data_type: TYPE_FP32 dims: [4] }]`;
+import { completedConfig, FP32_TENSORS as TENSORS } from "../support/config-text.ts";
 
 function config(parameters: Record<string, string>, scheduling = "dynamic_batching { }") {
   const entries = Object.entries(parameters)
     .map(([key, value]) => `parameters { key: "${key}" value { string_value: "${value}" } }`)
     .join(" ");
-  const parsed = readConfigText(`max_batch_size: 8 ${TENSORS} ${scheduling} ${entries}`, "m/config.pbtxt");
-  fillDefaults(parsed, "m", backend, []);
-  return parsed;
+  return completedConfig(`max_batch_size: 8 ${TENSORS} ${scheduling} ${entries}`);
 }
 
 describe("the latency objective parameters", () => {
@@ -91,7 +80,6 @@ it("the README's example parses to the objective it describes", () => {
   const example =
     /```\n(dynamic_batching \{ \}\nparameters \{ key: "ferry\.latency_objective_ms"[\s\S]*?)```/.exec(readme);
   expect(example?.[1]).toBeDefined();
-  const parsed = readConfigText(`max_batch_size: 8 ${TENSORS} ${example?.[1]}`, "README.md");
-  fillDefaults(parsed, "m", backend, []);
+  const parsed = completedConfig(`max_batch_size: 8 ${TENSORS} ${example?.[1]}`);
   expect(latencyObjectiveOf(parsed)).toEqual({ objectiveMs: 50, percentile: 99, lateRequests: "reject" });
 });

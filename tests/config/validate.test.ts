@@ -2,19 +2,10 @@ import { describe, expect, it } from "bun:test";
 import { fillDefaults } from "../../src/config/defaults.ts";
 import { readConfigText } from "../../src/config/read-config.ts";
 import { validateConfig } from "../../src/config/validate.ts";
-
-const backend = {
-  name: "onnxruntime",
-  platform: "onnxruntime_onnx",
-  defaultModelFilename: "model.onnx",
-  defaultCpuInstanceCount: 2,
-};
-const TENSORS = `input [{ name: "a" data_type: TYPE_FP32 dims: [4] }] output [{ name: "b" data_type: TYPE_FP32 dims: [4] }]`;
+import { ONNX_BACKEND as backend, completedConfig, FP32_TENSORS as TENSORS } from "../support/config-text.ts";
 
 function check(text: string, name = "m"): void {
-  const config = readConfigText(text, "m/config.pbtxt");
-  fillDefaults(config, name, backend, []);
-  validateConfig(config, name, "m/config.pbtxt");
+  validateConfig(completedConfig(text, name), name, "m/config.pbtxt");
 }
 
 describe("validateConfig", () => {
