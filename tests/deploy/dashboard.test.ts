@@ -65,6 +65,8 @@ describe("deploy/grafana/ferry-dashboard.json", () => {
       "Promotion",
       "GPU utilisation",
       "GPU memory",
+      "Latency objective",
+      "Adaptive batching",
     ])
       expect(titles).toContain(words);
     for (const stage of ["queue", "compute_input", "compute_infer", "compute_output"])
