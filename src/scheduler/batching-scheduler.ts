@@ -191,20 +191,17 @@ export class BatchingScheduler implements Scheduler {
       .then(
         (results) => {
           const finished = performance.now();
+          const rows = batch.sizes.reduce((sum, size) => sum + size, 0);
           const { adaptive } = this;
           if (adaptive) {
-            const size = batch.sizes.reduce((sum, rows) => sum + rows, 0);
-            adaptive.executed(instance, size, finished - started);
-            for (const pending of requests) {
-              if (!pending.request.internal)
+            adaptive.executed(instance, rows, finished - started);
+            requests.forEach((pending, index) => {
+              if (!pending.request.internal && !(results[index] instanceof FerryError))
                 this.options.observer.objectiveOutcome?.(adaptive.withinObjective(pending, finished));
-            }
+            });
           }
           if (requests.some((pending) => !pending.request.internal)) {
-            this.options.observer.executed(
-              batch.sizes.reduce((sum, size) => sum + size, 0),
-              batch.clocks,
-            );
+            this.options.observer.executed(rows, batch.clocks);
           }
           requests.forEach((pending, index) => {
             const result = results[index] ?? [];
